@@ -1,0 +1,330 @@
+package gateway
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/zap"
+)
+
+// chunkSize is the per-direction buffer of a connection. A frame that fits
+// is read whole and written with one call; a larger one is streamed, socket
+// to socket in the kernel where both ends are plain TCP.
+const chunkSize = 64 << 10
+
+// maxResponseSize bounds response frames. Responses that are only streamed
+// through are never held in memory; the bound protects the ones the gateway
+// decodes and rejects garbage from a confused upstream.
+const maxResponseSize = 1 << 30
+
+// inflight is one request awaiting its response, in client order.
+type inflight struct {
+	correlationID int32
+	key, version  int16
+	// local is a response body the gateway produced itself; it is written
+	// in this request's place instead of reading from the broker.
+	local []byte
+}
+
+// conn proxies one client connection to one upstream broker connection.
+// One goroutine reads requests and forwards them; another writes responses
+// back in request order. Each side owns its buffers, so the steady state
+// allocates nothing.
+type conn struct {
+	gw       *Gateway
+	log      *zap.Logger
+	client   net.Conn
+	upstream net.Conn
+	pending  chan inflight // bounded: the in-flight limit and backpressure
+	done     chan struct{} // closed when the connection is torn down
+	closing  sync.Once
+	draining atomic.Bool
+
+	req  halfBuffer // owned by the request goroutine
+	resp halfBuffer // owned by the response goroutine
+}
+
+// halfBuffer is the scratch space of one direction of a connection. The
+// frame head is always read into the start of chunk.
+type halfBuffer struct {
+	chunk []byte
+	limit io.LimitedReader
+	out   writerOnly
+}
+
+func newConn(gw *Gateway, client, upstream net.Conn, log *zap.Logger) *conn {
+	return &conn{
+		gw:       gw,
+		log:      log,
+		client:   client,
+		upstream: upstream,
+		pending:  make(chan inflight, gw.cfg.MaxInFlight),
+		done:     make(chan struct{}),
+		req:      halfBuffer{chunk: make([]byte, chunkSize)},
+		resp:     halfBuffer{chunk: make([]byte, chunkSize)},
+	}
+}
+
+// serve runs the connection until either side closes or fails.
+func (c *conn) serve() {
+	respDone := make(chan error, 1)
+	go func() { respDone <- c.writeResponses() }()
+
+	err := c.readRequests()
+	if c.draining.Load() {
+		// Let the responses to requests already forwarded arrive.
+		close(c.pending)
+		err = <-respDone
+	} else {
+		c.close()
+		<-respDone
+	}
+	c.close()
+	if err != nil && !isClosed(err) {
+		c.log.Info("connection closed", zap.Error(err))
+	} else {
+		c.log.Debug("connection closed")
+	}
+}
+
+// drain stops reading new requests; the responses to requests already
+// forwarded are still delivered.
+func (c *conn) drain() {
+	c.draining.Store(true)
+	_ = c.client.SetReadDeadline(time.Now())
+}
+
+func (c *conn) close() {
+	c.closing.Do(func() {
+		close(c.done)
+		_ = c.client.Close()
+		_ = c.upstream.Close()
+	})
+}
+
+// readRequests forwards client requests upstream until the client stops.
+func (c *conn) readRequests() error {
+	b := &c.req
+	for {
+		if c.draining.Load() {
+			return nil
+		}
+		if _, err := io.ReadFull(c.client, b.chunk[:requestPeekLen]); err != nil {
+			return c.readErr("read request header", err)
+		}
+		h, err := parseRequestPeek(b.chunk, c.gw.cfg.MaxFrameBytes)
+		if err != nil {
+			return fmt.Errorf("gateway: request: %w", err)
+		}
+		rest := int64(h.size) - (requestPeekLen - 4)
+		ki := info(h.key)
+
+		if h.key == keyApiVersions && h.version > ki.maxVersion {
+			if err := c.discard(c.client, rest); err != nil {
+				return c.readErr("read request", err)
+			}
+			if err := c.enqueue(inflight{correlationID: h.correlationID, key: h.key, local: unsupportedApiVersions()}); err != nil {
+				return err
+			}
+			continue
+		}
+		if inspectResponse(h.key, h.version) && h.version > ki.maxVersion {
+			return fmt.Errorf("gateway: %s v%d is newer than the gateway can parse (max v%d) and was never advertised",
+				kmsg.NameForKey(h.key), h.version, ki.maxVersion)
+		}
+
+		head := requestPeekLen
+		expectResponse := true
+		if h.key == keyProduce {
+			// Read enough of the body to find acks; acks=0 has no response.
+			n := int(min(rest, 4096))
+			if _, err := io.ReadFull(c.client, b.chunk[head:head+n]); err != nil {
+				return c.readErr("read produce request", err)
+			}
+			if acks, ok := produceAcks(b.chunk[head:head+n], h.version); ok && acks == 0 {
+				expectResponse = false
+			}
+			head, rest = head+n, rest-int64(n)
+		}
+		if expectResponse {
+			if err := c.enqueue(inflight{correlationID: h.correlationID, key: h.key, version: h.version}); err != nil {
+				return err
+			}
+		}
+		if err := forward(c.upstream, c.client, b, head, rest); err != nil {
+			return c.readErr("forward request", err)
+		}
+	}
+}
+
+// writeResponses matches upstream responses to pending requests, in order,
+// and writes them to the client.
+func (c *conn) writeResponses() error {
+	b := &c.resp
+	for {
+		var e inflight
+		select {
+		case <-c.done:
+			return nil
+		case p, ok := <-c.pending:
+			if !ok {
+				return nil
+			}
+			e = p
+		}
+		if e.local != nil {
+			if err := c.writeLocal(e); err != nil {
+				return fmt.Errorf("gateway: write response: %w", err)
+			}
+			continue
+		}
+		if _, err := io.ReadFull(c.upstream, b.chunk[:responsePeekLen]); err != nil {
+			return fmt.Errorf("gateway: read upstream response: %w", err)
+		}
+		size, corr, err := parseResponsePeek(b.chunk, maxResponseSize)
+		if err != nil {
+			return fmt.Errorf("gateway: upstream response: %w", err)
+		}
+		if corr != e.correlationID {
+			return fmt.Errorf("gateway: upstream answered correlation id %d, expected %d", corr, e.correlationID)
+		}
+		rest := int64(size) - 4
+		if !inspectResponse(e.key, e.version) {
+			if err := forward(c.client, c.upstream, b, responsePeekLen, rest); err != nil {
+				return fmt.Errorf("gateway: forward response: %w", err)
+			}
+			continue
+		}
+		if err := c.rewriteResponse(e, rest); err != nil {
+			return err
+		}
+	}
+}
+
+// rewriteResponse reads a whole response, lets the rewriter change it, and
+// writes the result. The response head is still in c.resp.chunk.
+func (c *conn) rewriteResponse(e inflight, size int64) error {
+	in := getBuffer(responsePeekLen + int(size))
+	defer putBuffer(in)
+	frame := append((*in)[:0], c.resp.chunk[:responsePeekLen]...)
+	frame = frame[:responsePeekLen+size]
+	if _, err := io.ReadFull(c.upstream, frame[responsePeekLen:]); err != nil {
+		return fmt.Errorf("gateway: read upstream response: %w", err)
+	}
+	body := frame[responsePeekLen:]
+	tags, err := skipResponseHeaderTags(body, e.key, e.version)
+	if err != nil {
+		return fmt.Errorf("gateway: %s response header: %w", kmsg.NameForKey(e.key), err)
+	}
+	out := getBuffer(0)
+	defer putBuffer(out)
+	*out = append((*out)[:0], frame[:responsePeekLen+tags]...)
+	rewritten, changed, err := c.gw.rewriter.rewrite(e.key, e.version, body[tags:], *out)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	if changed {
+		*out = rewritten
+		frame = rewritten
+		binary.BigEndian.PutUint32(frame[0:4], uint32(len(frame)-4))
+	}
+	if _, err := c.client.Write(frame); err != nil {
+		return fmt.Errorf("gateway: write response: %w", err)
+	}
+	return nil
+}
+
+// writeLocal writes a response the gateway produced itself.
+func (c *conn) writeLocal(e inflight) error {
+	frame := make([]byte, 8, 8+len(e.local))
+	binary.BigEndian.PutUint32(frame[0:4], uint32(4+len(e.local)))
+	binary.BigEndian.PutUint32(frame[4:8], uint32(e.correlationID))
+	_, err := c.client.Write(append(frame, e.local...))
+	return err
+}
+
+// enqueue records a request awaiting its response. It blocks while the
+// connection has MaxInFlight requests outstanding.
+func (c *conn) enqueue(e inflight) error {
+	select {
+	case c.pending <- e:
+		return nil
+	case <-c.done:
+		return net.ErrClosed
+	}
+}
+
+// forward sends the frame head already read into b.chunk[:head] followed
+// by the next rest bytes of src to dst. A frame that fits the chunk goes out
+// in one write; a larger one is streamed, spliced in the kernel when both
+// ends are plain TCP connections.
+func forward(dst, src net.Conn, b *halfBuffer, head int, rest int64) error {
+	if int64(head)+rest <= int64(len(b.chunk)) {
+		frame := b.chunk[:head+int(rest)]
+		if _, err := io.ReadFull(src, frame[head:]); err != nil {
+			return err
+		}
+		_, err := dst.Write(frame)
+		return err
+	}
+	if _, err := dst.Write(b.chunk[:head]); err != nil {
+		return err
+	}
+	b.limit.R, b.limit.N = src, rest
+	var err error
+	_, srcTCP := src.(*net.TCPConn)
+	if d, dstTCP := dst.(*net.TCPConn); srcTCP && dstTCP {
+		_, err = d.ReadFrom(&b.limit)
+	} else {
+		b.out.Writer = dst
+		_, err = io.CopyBuffer(&b.out, &b.limit, b.chunk)
+	}
+	if err == nil && b.limit.N != 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// discard skips n bytes of src.
+func (c *conn) discard(src net.Conn, n int64) error {
+	c.req.limit.R, c.req.limit.N = src, n
+	if _, err := io.CopyBuffer(io.Discard, &c.req.limit, c.req.chunk); err != nil {
+		return err
+	}
+	if c.req.limit.N != 0 {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+
+// readErr describes a failed client read; a clean close between frames or
+// the deadline set by drain is no error.
+func (c *conn) readErr(what string, err error) error {
+	if errors.Is(err, io.EOF) && what == "read request header" {
+		return nil
+	}
+	if c.draining.Load() && errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	var ne net.Error
+	if c.draining.Load() && errors.As(err, &ne) && ne.Timeout() {
+		return nil
+	}
+	return fmt.Errorf("gateway: %s: %w", what, err)
+}
+
+// writerOnly hides a writer's ReadFrom, so io.CopyBuffer uses the buffer it
+// is given instead of allocating one.
+type writerOnly struct{ io.Writer }
+
+func isClosed(err error) bool {
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF)
+}

@@ -1,0 +1,215 @@
+// Package gateway is Strait's Kafka frame path: it listens for Kafka
+// clients, maps each listener port to a backing broker, forwards frames to
+// that broker over one upstream connection per client connection, and
+// rewrites the responses that name brokers so clients only ever see gateway
+// addresses. Frames no feature needs are forwarded after peeking at their
+// header only.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Config is the frame path's configuration.
+type Config struct {
+	// BindHost is the address the listeners bind to.
+	BindHost string
+	// Routing maps broker ids to listener ports and advertised addresses.
+	Routing Routing
+	// MaxFrameBytes is the largest request frame accepted from a client,
+	// like Kafka's socket.request.max.bytes.
+	MaxFrameBytes int32
+	// MaxInFlight is the number of requests a connection may have waiting
+	// for responses before the gateway stops reading from it.
+	MaxInFlight int
+	// DialTimeout bounds opening an upstream connection.
+	DialTimeout time.Duration
+}
+
+// Dialer opens a connection to a backing broker that is ready to carry
+// Kafka requests (TLS and SASL already done).
+type Dialer interface {
+	Dial(ctx context.Context, address string) (net.Conn, error)
+}
+
+// Gateway serves Kafka clients on a range of ports.
+type Gateway struct {
+	cfg      Config
+	log      *zap.Logger
+	dialer   Dialer
+	topology *Topology
+	rewriter *rewriter
+
+	mu        sync.Mutex
+	listeners []net.Listener
+	conns     map[*conn]struct{}
+	closing   bool
+	wg        sync.WaitGroup
+	listening atomic.Bool
+	warned    sync.Map // broker ids already reported as outside the port range
+}
+
+// New returns a gateway that forwards to the brokers in topology.
+func New(cfg Config, dialer Dialer, topology *Topology, log *zap.Logger) *Gateway {
+	g := &Gateway{
+		cfg:      cfg,
+		log:      log,
+		dialer:   dialer,
+		topology: topology,
+		conns:    make(map[*conn]struct{}),
+	}
+	g.rewriter = &rewriter{routing: cfg.Routing, topology: topology, unroutable: g.warnUnroutable}
+	return g
+}
+
+// Listen opens every listener port and starts accepting connections.
+func (g *Gateway) Listen() error {
+	r := g.cfg.Routing
+	for i := range r.PortCount {
+		port := r.PortStart + i
+		ln, err := net.Listen("tcp", net.JoinHostPort(g.cfg.BindHost, strconv.Itoa(port)))
+		if err != nil {
+			g.closeListeners()
+			return fmt.Errorf("gateway: listen on port %d: %w", port, err)
+		}
+		g.mu.Lock()
+		g.listeners = append(g.listeners, ln)
+		g.mu.Unlock()
+		g.wg.Add(1)
+		go g.accept(ln, port)
+	}
+	g.listening.Store(true)
+	g.log.Info("listening",
+		zap.String("bind", g.cfg.BindHost),
+		zap.Int("firstPort", r.PortStart),
+		zap.Int("ports", r.PortCount),
+		zap.String("advertisedHost", r.AdvertisedHost))
+	return nil
+}
+
+// Listening reports whether every listener is open.
+func (g *Gateway) Listening() bool { return g.listening.Load() }
+
+func (g *Gateway) accept(ln net.Listener, port int) {
+	defer g.wg.Done()
+	node := g.cfg.Routing.NodeID(port)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				g.log.Error("accept failed", zap.Int("port", port), zap.Error(err))
+			}
+			return
+		}
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			g.handle(c, node)
+		}()
+	}
+}
+
+// handle connects a new client to the broker its port maps to. A port whose
+// broker is unknown serves as a bootstrap address for any broker.
+func (g *Gateway) handle(client net.Conn, node int32) {
+	log := g.log.With(zap.String("client", client.RemoteAddr().String()), zap.Int32("broker", node))
+	addr, ok := g.topology.Address(node)
+	if !ok {
+		addr, ok = g.topology.AnyAddress()
+	}
+	if !ok {
+		log.Warn("no backing broker known yet; closing client connection")
+		_ = client.Close()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.DialTimeout)
+	upstream, err := g.dialer.Dial(ctx, addr)
+	cancel()
+	if err != nil {
+		log.Warn("cannot reach backing broker; closing client connection", zap.String("upstream", addr), zap.Error(err))
+		_ = client.Close()
+		return
+	}
+	c := newConn(g, client, upstream, log)
+	if !g.track(c) {
+		c.close()
+		return
+	}
+	defer g.untrack(c)
+	log.Debug("connection opened", zap.String("upstream", addr))
+	c.serve()
+}
+
+func (g *Gateway) track(c *conn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closing {
+		return false
+	}
+	g.conns[c] = struct{}{}
+	return true
+}
+
+func (g *Gateway) untrack(c *conn) {
+	g.mu.Lock()
+	delete(g.conns, c)
+	g.mu.Unlock()
+}
+
+// Shutdown stops accepting connections, lets each open connection finish
+// the requests it already sent, and closes what is still open when ctx ends.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.listening.Store(false)
+	g.closeListeners()
+	g.mu.Lock()
+	g.closing = true
+	for c := range g.conns {
+		c.drain()
+	}
+	g.mu.Unlock()
+
+	finished := make(chan struct{})
+	go func() { g.wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+		return nil
+	case <-ctx.Done():
+		g.mu.Lock()
+		n := len(g.conns)
+		for c := range g.conns {
+			c.close()
+		}
+		g.mu.Unlock()
+		<-finished
+		return fmt.Errorf("gateway: drain timed out; closed %d connections with requests in flight", n)
+	}
+}
+
+func (g *Gateway) closeListeners() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, ln := range g.listeners {
+		_ = ln.Close()
+	}
+	g.listeners = nil
+}
+
+// warnUnroutable logs, once per broker id, that a broker cannot be reached
+// through the gateway because its id falls outside the port range.
+func (g *Gateway) warnUnroutable(id int32) {
+	if _, seen := g.warned.LoadOrStore(id, true); !seen {
+		g.log.Error("broker id outside the gateway port range; raise GATEWAY_PORT_COUNT or adjust GATEWAY_MIN_BROKERID",
+			zap.Int32("broker", id),
+			zap.Int32("minBrokerId", g.cfg.Routing.MinBrokerID),
+			zap.Int("portCount", g.cfg.Routing.PortCount))
+	}
+}

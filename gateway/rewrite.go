@@ -1,0 +1,162 @@
+package gateway
+
+import (
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Routing maps backing brokers to the addresses clients see: broker id n is
+// served on port PortStart + (n − MinBrokerID) of AdvertisedHost.
+type Routing struct {
+	AdvertisedHost string
+	PortStart      int
+	PortCount      int
+	MinBrokerID    int32
+}
+
+// Port returns the gateway port that serves broker id; ok is false when the
+// id falls outside the configured port range.
+func (r Routing) Port(id int32) (port int32, ok bool) {
+	off := int64(id) - int64(r.MinBrokerID)
+	return int32(int64(r.PortStart) + off), off >= 0 && off < int64(r.PortCount)
+}
+
+// NodeID returns the broker id that a gateway port serves.
+func (r Routing) NodeID(port int) int32 {
+	return r.MinBrokerID + int32(port-r.PortStart)
+}
+
+// rewriter turns backing-cluster responses into what a client of the
+// gateway must see: every broker address replaced by a gateway address, and
+// ApiVersions narrowed to what both the cluster and the gateway handle.
+type rewriter struct {
+	routing  Routing
+	topology *Topology
+	// unroutable is called for a broker id outside the port range.
+	unroutable func(id int32)
+}
+
+// address returns the gateway address for broker id.
+func (w *rewriter) address(id int32) (string, int32) {
+	port, ok := w.routing.Port(id)
+	if !ok && w.unroutable != nil {
+		w.unroutable(id)
+	}
+	return w.routing.AdvertisedHost, port
+}
+
+// rewrite appends to dst the response body a client must see instead of
+// body (the response after its correlation id and header tags). changed is
+// false, and dst is returned as is, when body can be forwarded untouched.
+func (w *rewriter) rewrite(key, version int16, body, dst []byte) (out []byte, changed bool, err error) {
+	if key == keyProduce || key == keyFetch {
+		has, err := hasNodeEndpoints(key, version, body)
+		if err != nil || !has {
+			return dst, false, err
+		}
+	}
+	resp := kmsg.ResponseForKey(key)
+	resp.SetVersion(version)
+	if key == keyApiVersions && len(body) >= 2 && kerr.ErrorForCode(int16(body[0])<<8|int16(body[1])) == kerr.UnsupportedVersion {
+		// A broker answers an ApiVersions version it does not know with
+		// a v0 body, so that any client can read it.
+		resp.SetVersion(0)
+	}
+	if err := resp.ReadFrom(body); err != nil {
+		return dst, false, fmt.Errorf("decode %s v%d response: %w", kmsg.NameForKey(key), version, err)
+	}
+	switch r := resp.(type) {
+	case *kmsg.ApiVersionsResponse:
+		w.narrowVersions(r)
+	case *kmsg.MetadataResponse:
+		w.topology.learnMetadata(r)
+		for i := range r.Brokers {
+			b := &r.Brokers[i]
+			b.Host, b.Port = w.address(b.NodeID)
+		}
+	case *kmsg.FindCoordinatorResponse:
+		if r.ErrorCode == 0 && version < 4 {
+			r.Host, r.Port = w.address(r.NodeID)
+		}
+		for i := range r.Coordinators {
+			if c := &r.Coordinators[i]; c.ErrorCode == 0 {
+				c.Host, c.Port = w.address(c.NodeID)
+			}
+		}
+	case *kmsg.DescribeClusterResponse:
+		for i := range r.Brokers {
+			b := &r.Brokers[i]
+			b.Host, b.Port = w.address(b.NodeID)
+		}
+	case *kmsg.ProduceResponse:
+		for i := range r.Brokers {
+			b := &r.Brokers[i]
+			b.Host, b.Port = w.address(b.NodeID)
+		}
+	case *kmsg.FetchResponse:
+		for i := range r.Brokers {
+			b := &r.Brokers[i]
+			b.Host, b.Port = w.address(b.NodeID)
+		}
+	case *kmsg.ShareFetchResponse:
+		for i := range r.NodeEndpoints {
+			b := &r.NodeEndpoints[i]
+			b.Host, b.Port = w.address(b.NodeID)
+		}
+	case *kmsg.ShareAcknowledgeResponse:
+		for i := range r.NodeEndpoints {
+			b := &r.NodeEndpoints[i]
+			b.Host, b.Port = w.address(b.NodeID)
+		}
+	case *kmsg.DescribeQuorumResponse:
+		// Controllers are not reachable through the gateway; their
+		// addresses are withheld rather than leaked.
+		for i := range r.Nodes {
+			r.Nodes[i].Listeners = nil
+		}
+	}
+	return resp.AppendTo(dst), true, nil
+}
+
+// narrowVersions keeps only the API keys the gateway can parse and narrows
+// each range to what every known broker and the gateway support. The
+// broker's own minimum is kept when it is higher: Kafka 4 removed old
+// versions (KIP-896) and the gateway never down-converts.
+func (w *rewriter) narrowVersions(r *kmsg.ApiVersionsResponse) {
+	keep := r.ApiKeys[:0]
+	for _, k := range r.ApiKeys {
+		ki := info(k.ApiKey)
+		if !ki.known {
+			continue
+		}
+		k.MaxVersion = min(k.MaxVersion, ki.maxVersion)
+		if cr, known := w.topology.clusterRange(k.ApiKey); known {
+			if !cr.supported {
+				continue
+			}
+			k.MinVersion = max(k.MinVersion, cr.min)
+			k.MaxVersion = min(k.MaxVersion, cr.max)
+		}
+		if k.MinVersion > k.MaxVersion {
+			continue
+		}
+		keep = append(keep, k)
+	}
+	r.ApiKeys = keep
+}
+
+// unsupportedApiVersions builds the answer to an ApiVersions request newer
+// than the gateway can parse: a v0 body with UNSUPPORTED_VERSION and the
+// range the gateway does support, so the client retries at a version both
+// understand (KIP-511).
+func unsupportedApiVersions() []byte {
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.SetVersion(0)
+	resp.ErrorCode = kerr.UnsupportedVersion.Code
+	k := kmsg.NewApiVersionsResponseApiKey()
+	k.ApiKey, k.MinVersion, k.MaxVersion = keyApiVersions, 0, info(keyApiVersions).maxVersion
+	resp.ApiKeys = append(resp.ApiKeys, k)
+	return resp.AppendTo(nil)
+}

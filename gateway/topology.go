@@ -1,0 +1,142 @@
+package gateway
+
+import (
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Topology is the gateway's view of the backing cluster: where each broker
+// listens and which API versions every broker supports. It is refreshed by
+// the gateway's own client and also learns from every Metadata response that
+// passes through, so leadership moves and brokers joining or leaving show up
+// without waiting for the next refresh.
+type Topology struct {
+	mu       sync.RWMutex
+	brokers  map[int32]string // node id → host:port
+	versions [maxKeys]versionRange
+	ready    bool // versions holds at least one broker's answer
+}
+
+type versionRange struct {
+	min, max  int16
+	supported bool
+}
+
+// NewTopology returns an empty topology.
+func NewTopology() *Topology {
+	return &Topology{brokers: make(map[int32]string)}
+}
+
+// Broker is a backing broker's identity and address.
+type Broker struct {
+	NodeID int32
+	Host   string
+	Port   int32
+}
+
+// SetBrokers replaces the broker list with a complete one.
+func (t *Topology) SetBrokers(brokers []Broker) {
+	m := make(map[int32]string, len(brokers))
+	for _, b := range brokers {
+		m[b.NodeID] = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+	}
+	t.mu.Lock()
+	t.brokers = m
+	t.mu.Unlock()
+}
+
+// learnMetadata records the brokers of a Metadata response (always the
+// complete live set) before the gateway rewrites their addresses.
+func (t *Topology) learnMetadata(resp *kmsg.MetadataResponse) {
+	bs := make([]Broker, len(resp.Brokers))
+	for i, b := range resp.Brokers {
+		bs[i] = Broker{NodeID: b.NodeID, Host: b.Host, Port: b.Port}
+	}
+	t.SetBrokers(bs)
+}
+
+// Address returns the address of broker id.
+func (t *Topology) Address(id int32) (string, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	a, ok := t.brokers[id]
+	return a, ok
+}
+
+// AnyAddress returns the address of some live broker, preferring the lowest
+// node id so that bootstrap connections are predictable.
+func (t *Topology) AnyAddress() (string, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	best, found := int32(0), false
+	for id := range t.brokers {
+		if !found || id < best {
+			best, found = id, true
+		}
+	}
+	return t.brokers[best], found
+}
+
+// NodeIDs returns the ids of the known brokers.
+func (t *Topology) NodeIDs() []int32 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	ids := make([]int32, 0, len(t.brokers))
+	for id := range t.brokers {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// KeyVersions is one broker's supported version range for one API key.
+type KeyVersions struct {
+	Key, Min, Max int16
+}
+
+// SetVersions replaces the cluster-wide version table with the intersection
+// of the given brokers' answers: a key is supported only if every broker
+// supports it, from the highest minimum to the lowest maximum.
+func (t *Topology) SetVersions(perBroker [][]KeyVersions) {
+	if len(perBroker) == 0 {
+		return
+	}
+	var table [maxKeys]versionRange
+	for i, kvs := range perBroker {
+		var seen [maxKeys]bool
+		for _, kv := range kvs {
+			if kv.Key < 0 || int(kv.Key) >= maxKeys {
+				continue
+			}
+			seen[kv.Key] = true
+			r := &table[kv.Key]
+			switch {
+			case i == 0:
+				*r = versionRange{min: kv.Min, max: kv.Max, supported: true}
+			case r.supported:
+				r.min, r.max = max(r.min, kv.Min), min(r.max, kv.Max)
+			}
+		}
+		for k := range table {
+			if !seen[k] {
+				table[k].supported = false
+			}
+		}
+	}
+	t.mu.Lock()
+	t.versions, t.ready = table, true
+	t.mu.Unlock()
+}
+
+// clusterRange returns the cluster-wide range of a key; known is false when
+// no broker's versions have been read yet.
+func (t *Topology) clusterRange(key int16) (r versionRange, known bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if !t.ready {
+		return versionRange{}, false
+	}
+	return t.versions[key], true
+}

@@ -1,0 +1,110 @@
+package server
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strait-gateway/strait/backing"
+)
+
+// Config is everything a Strait node needs to start. FromEnv fills it from
+// the process environment; tests build it directly.
+type Config struct {
+	// BindHost is GATEWAY_BIND_HOST (default 0.0.0.0).
+	BindHost string
+	// PortStart is GATEWAY_PORT_START (default 6969).
+	PortStart int
+	// PortCount is GATEWAY_PORT_COUNT; 0 derives it at start-up from the
+	// backing cluster as (highest broker id − MinBrokerID) + 3.
+	PortCount int
+	// MinBrokerID is GATEWAY_MIN_BROKERID (default 0).
+	MinBrokerID int32
+	// AdvertisedHost is GATEWAY_ADVERTISED_HOST (default localhost).
+	AdvertisedHost string
+	// HTTPPort is GATEWAY_HTTP_PORT (default 8888); -1 disables HTTP.
+	HTTPPort int
+	// MaxFrameBytes is GATEWAY_SOCKET_REQUEST_MAX_BYTES (default
+	// 104857600, Kafka's socket.request.max.bytes).
+	MaxFrameBytes int32
+	// MaxInFlight is GATEWAY_MAX_INFLIGHT_REQUESTS per connection
+	// (default 1000).
+	MaxInFlight int
+	// DrainTimeout is GATEWAY_DRAIN_TIMEOUT_MS (default 30000): how long
+	// SIGTERM waits for in-flight requests.
+	DrainTimeout time.Duration
+	// RefreshInterval is GATEWAY_METADATA_REFRESH_MS (default 10000).
+	RefreshInterval time.Duration
+	// Backing is the backing cluster; Embedded is set instead when
+	// KAFKA_BOOTSTRAP_SERVERS is unset.
+	Backing backing.Config
+	// Embedded starts an in-process cluster of EmbeddedBrokers brokers.
+	Embedded        bool
+	EmbeddedBrokers int
+}
+
+// FromEnv reads the configuration from environment variables. Names follow
+// Conduktor Gateway's so existing deployments carry over.
+func FromEnv(env backing.Env) (Config, error) {
+	p := parser{env: env}
+	cfg := Config{
+		BindHost:        p.str("GATEWAY_BIND_HOST", "0.0.0.0"),
+		PortStart:       p.integer("GATEWAY_PORT_START", 6969, 1, 65535),
+		PortCount:       p.integer("GATEWAY_PORT_COUNT", 0, 0, 65535),
+		MinBrokerID:     int32(p.integer("GATEWAY_MIN_BROKERID", 0, 0, 1<<31-1)),
+		AdvertisedHost:  p.str("GATEWAY_ADVERTISED_HOST", "localhost"),
+		HTTPPort:        p.integer("GATEWAY_HTTP_PORT", 8888, -1, 65535),
+		MaxFrameBytes:   int32(p.integer("GATEWAY_SOCKET_REQUEST_MAX_BYTES", 104857600, 1024, 1<<31-1)),
+		MaxInFlight:     p.integer("GATEWAY_MAX_INFLIGHT_REQUESTS", 1000, 1, 1<<20),
+		DrainTimeout:    time.Duration(p.integer("GATEWAY_DRAIN_TIMEOUT_MS", 30000, 0, 1<<31-1)) * time.Millisecond,
+		RefreshInterval: time.Duration(p.integer("GATEWAY_METADATA_REFRESH_MS", 10000, 100, 1<<31-1)) * time.Millisecond,
+		EmbeddedBrokers: p.integer("GATEWAY_EMBEDDED_BROKERS", 1, 1, 16),
+	}
+	if p.err != nil {
+		return Config{}, p.err
+	}
+	if cfg.PortCount > 0 && cfg.PortStart+cfg.PortCount-1 > 65535 {
+		return Config{}, fmt.Errorf("config: GATEWAY_PORT_START %d + GATEWAY_PORT_COUNT %d runs past port 65535", cfg.PortStart, cfg.PortCount)
+	}
+	b, ok, err := backing.FromEnv(env)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.Backing, cfg.Embedded = b, !ok
+	return cfg, nil
+}
+
+// parser reads typed settings and keeps the first error.
+type parser struct {
+	env backing.Env
+	err error
+}
+
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.env.Get(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) integer(name string, def, lo, hi int) int {
+	v := strings.TrimSpace(p.env.Get(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil:
+		p.fail(fmt.Errorf("config: %s %q: expect an integer", name, v))
+	case n < lo || n > hi:
+		p.fail(fmt.Errorf("config: %s %d: expect a value from %d to %d", name, n, lo, hi))
+	}
+	return n
+}
+
+func (p *parser) fail(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}

@@ -1,0 +1,33 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// routes serves the node's HTTP endpoints: liveness (the process answers)
+// and readiness (listeners open and the backing cluster reachable).
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health/live", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "UP"})
+	})
+	mux.HandleFunc("GET /health/ready", func(w http.ResponseWriter, _ *http.Request) {
+		listening, backing := s.gateway.Listening(), s.refresher.Healthy()
+		status, code := "UP", http.StatusOK
+		if !listening || !backing {
+			status, code = "DOWN", http.StatusServiceUnavailable
+		}
+		writeJSON(w, code, map[string]any{
+			"status": status,
+			"checks": map[string]bool{"listeners": listening, "backingCluster": backing},
+		})
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,170 @@
+// Package server assembles a Strait node: the backing cluster (or the
+// embedded one), the gateway's own client, the frame path, and the HTTP
+// endpoints, started and stopped as one.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/strait-gateway/strait/backing"
+	"github.com/strait-gateway/strait/gateway"
+)
+
+// Server is one running Strait node.
+type Server struct {
+	cfg       Config
+	log       *zap.Logger
+	embedded  *backing.Embedded
+	client    *kgo.Client
+	refresher *gateway.Refresher
+	gateway   *gateway.Gateway
+	http      *http.Server
+	httpAddr  string
+	stop      context.CancelFunc
+}
+
+// Start brings a node up. It returns once the listeners are open; the
+// backing cluster may still be unreachable, which /health/ready reports.
+func Start(ctx context.Context, cfg Config, log *zap.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, log: log}
+	if err := s.start(ctx); err != nil {
+		s.closeBacking()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) start(ctx context.Context) error {
+	cfg := s.cfg
+	if cfg.Embedded {
+		emb, bcfg, err := backing.StartEmbedded(cfg.EmbeddedBrokers)
+		if err != nil {
+			return err
+		}
+		s.embedded, cfg.Backing = emb, bcfg
+		s.log.Warn("KAFKA_BOOTSTRAP_SERVERS is not set: started an embedded in-memory Kafka (franz-go kfake) for development; its data is lost on exit",
+			zap.Strings("brokers", bcfg.Bootstrap))
+	}
+	client, err := kgo.NewClient(append(cfg.Backing.ClientOpts(), kgo.ClientID("strait"))...)
+	if err != nil {
+		return fmt.Errorf("server: backing client: %w", err)
+	}
+	s.client = client
+	topology := gateway.NewTopology()
+	s.refresher = gateway.NewRefresher(kadm.NewClient(client), topology, cfg.RefreshInterval, s.log.Named("topology"))
+
+	if err := s.firstRefresh(ctx); err != nil {
+		return err
+	}
+	portCount := cfg.PortCount
+	if portCount == 0 {
+		ids := topology.NodeIDs()
+		portCount = int(slices.Max(ids)-cfg.MinBrokerID) + 3
+		s.log.Info("GATEWAY_PORT_COUNT not set; derived from the backing cluster", zap.Int("ports", portCount))
+	}
+	s.gateway = gateway.New(gateway.Config{
+		BindHost: cfg.BindHost,
+		Routing: gateway.Routing{
+			AdvertisedHost: cfg.AdvertisedHost,
+			PortStart:      cfg.PortStart,
+			PortCount:      portCount,
+			MinBrokerID:    cfg.MinBrokerID,
+		},
+		MaxFrameBytes: cfg.MaxFrameBytes,
+		MaxInFlight:   cfg.MaxInFlight,
+		DialTimeout:   10 * time.Second,
+	}, cfg.Backing.NewDialer(), topology, s.log.Named("gateway"))
+	if err := s.gateway.Listen(); err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go s.refresher.Run(runCtx)
+
+	if cfg.HTTPPort >= 0 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindHost, strconv.Itoa(cfg.HTTPPort)))
+		if err != nil {
+			_ = s.gateway.Shutdown(context.Background())
+			stop()
+			return fmt.Errorf("server: http listen: %w", err)
+		}
+		s.httpAddr = ln.Addr().String()
+		s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("http server stopped", zap.Error(err))
+			}
+		}()
+		s.log.Info("http listening", zap.String("address", s.httpAddr))
+	}
+	return nil
+}
+
+// firstRefresh reads the backing cluster once. Without a configured port
+// count the broker ids are needed to open the listeners, so it retries
+// until it succeeds or ctx ends; otherwise one failure is only logged.
+func (s *Server) firstRefresh(ctx context.Context) error {
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := s.refresher.Refresh(rctx)
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case s.cfg.PortCount > 0:
+			s.log.Warn("backing cluster not reachable yet; listeners open anyway", zap.Error(err))
+			return nil
+		}
+		s.log.Warn("waiting for the backing cluster (needed to size the port range; set GATEWAY_PORT_COUNT to skip)", zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("server: backing cluster never answered: %w", err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// KafkaAddr returns the first listener's address, usable as bootstrap.
+func (s *Server) KafkaAddr() string {
+	return net.JoinHostPort(s.cfg.AdvertisedHost, strconv.Itoa(s.cfg.PortStart))
+}
+
+// HTTPAddr returns the HTTP listener's address.
+func (s *Server) HTTPAddr() string { return s.httpAddr }
+
+// Embedded returns the embedded cluster, or nil with a real backing cluster.
+func (s *Server) Embedded() *backing.Embedded { return s.embedded }
+
+// Shutdown drains the node: the listeners close, connections finish the
+// requests already sent until ctx ends, then everything stops.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.gateway.Shutdown(ctx)
+	if s.http != nil {
+		hctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = s.http.Shutdown(hctx)
+		cancel()
+	}
+	s.stop()
+	s.closeBacking()
+	return err
+}
+
+func (s *Server) closeBacking() {
+	if s.client != nil {
+		s.client.Close()
+	}
+	if s.embedded != nil {
+		s.embedded.Close()
+	}
+}
