@@ -1,0 +1,44 @@
+# Strait: the two commands a developer needs are `go run .` and `make test`.
+GO ?= go
+GOTESTFLAGS ?= -count=1 -timeout 60m
+
+.PHONY: build test test-short fuzz bench deps docker clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -o strait .
+
+# deps installs what the end-to-end tests use: the Kafka jars, the Java
+# harness, kafkajs, the Python clients and kcat.
+deps:
+	e2e/kafka/kafka.sh install
+	e2e/clients/java/build.sh
+	e2e/clients/install.sh
+
+# test runs everything: unit tests, fuzz seeds, and the end-to-end suite
+# against real Apache Kafka (single node and three nodes) and the embedded
+# cluster, with clients from every ecosystem.
+test: deps
+	$(GO) vet ./...
+	$(GO) test $(GOTESTFLAGS) ./...
+
+# test-short runs only the in-process tier (no real Kafka).
+test-short:
+	$(GO) test -short -count=1 ./...
+
+# fuzz runs each fuzz target for a while.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./gateway -run XXX -fuzz FuzzRequestHeader -fuzztime $(FUZZTIME)
+	$(GO) test ./gateway -run XXX -fuzz FuzzHasNodeEndpoints -fuzztime $(FUZZTIME)
+
+# bench compares direct-to-broker and through-gateway load on a real broker.
+bench:
+	e2e/kafka/kafka.sh install
+	$(GO) run ./bench
+	$(GO) test ./gateway -run XXX -bench Passthrough -benchtime 2s
+
+docker:
+	docker build -t strait .
+
+clean:
+	rm -rf strait .cache/bench

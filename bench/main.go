@@ -1,0 +1,190 @@
+// Command bench measures what the gateway costs: the same producer and
+// consumer load runs directly against a real Kafka broker and through a
+// Strait process, alternating, and the figures are printed side by side
+// with their ratio. Run it with `make bench`.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	var (
+		bootstrap = flag.String("bootstrap", "", "backing broker bootstrap (default: start one with e2e/kafka/kafka.sh)")
+		binary    = flag.String("strait", "", "strait binary (default: build one)")
+		rounds    = flag.Int("rounds", 3, "alternating rounds of direct and gateway runs")
+		records   = flag.Int("records", 200000, "records per throughput run")
+		size      = flag.Int("size", 1024, "record size in bytes")
+		rate      = flag.Int("rate", 5000, "records per second in the latency run")
+		latencyD  = flag.Duration("latency-duration", 5*time.Second, "length of each latency run")
+	)
+	flag.Parse()
+	if err := run(*bootstrap, *binary, *rounds, *records, *size, *rate, *latencyD); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bootstrap, binary string, rounds, records, size, rate int, latencyD time.Duration) error {
+	root, err := filepath.Abs(".")
+	if err != nil {
+		return err
+	}
+	if bootstrap == "" {
+		script := filepath.Join(root, "e2e", "kafka", "kafka.sh")
+		out, err := exec.Command(script, "start", "bench", "1", "39392").Output()
+		if err != nil {
+			return fmt.Errorf("start kafka: %w", err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		bootstrap = lines[len(lines)-1]
+		defer func() { _ = exec.Command(script, "stop", "bench").Run() }()
+	}
+	if binary == "" {
+		binary = filepath.Join(root, ".cache", "bench", "strait")
+		build := exec.Command("go", "build", "-o", binary, ".")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build strait: %w", err)
+		}
+	}
+	gw, err := startGateway(binary, bootstrap)
+	if err != nil {
+		return err
+	}
+	defer gw.stop()
+
+	fmt.Printf("machine: %s\n", machine())
+	fmt.Printf("load: %d records of %d bytes, acks=all; latency at %d records/s for %s; %d alternating rounds\n\n",
+		records, size, rate, latencyD, rounds)
+	paths := []struct {
+		name, addr string
+	}{{"direct", bootstrap}, {"gateway", gw.addr}}
+	results := map[string][]result{}
+	var gwCPU time.Duration
+	var gwBytes int64
+	for r := range rounds {
+		for _, p := range paths {
+			topic := fmt.Sprintf("bench-%s-%d-%d", p.name, r, time.Now().UnixNano()%1e6)
+			cpu0 := gw.cpu()
+			res, err := measure(p.addr, topic, records, size, rate, latencyD)
+			if err != nil {
+				return fmt.Errorf("%s round %d: %w", p.name, r+1, err)
+			}
+			if p.name == "gateway" {
+				gwCPU += gw.cpu() - cpu0
+				gwBytes += res.bytes
+			}
+			results[p.name] = append(results[p.name], res)
+			fmt.Printf("round %d %-8s produce %7.1f MB/s  consume %7.1f MB/s  p50 %6.2f ms  p99 %6.2f ms\n",
+				r+1, p.name, res.produceMBps, res.consumeMBps, ms(res.p50), ms(res.p99))
+		}
+	}
+	d, g := median(results["direct"]), median(results["gateway"])
+	fmt.Printf("\nmedians            direct    gateway   gateway/direct\n")
+	fmt.Printf("produce MB/s     %8.1f   %8.1f   %6.3f\n", d.produceMBps, g.produceMBps, g.produceMBps/d.produceMBps)
+	fmt.Printf("consume MB/s     %8.1f   %8.1f   %6.3f\n", d.consumeMBps, g.consumeMBps, g.consumeMBps/d.consumeMBps)
+	fmt.Printf("p50 produce ms   %8.2f   %8.2f   %+6.2f ms\n", ms(d.p50), ms(g.p50), ms(g.p50-d.p50))
+	fmt.Printf("p99 produce ms   %8.2f   %8.2f   %+6.2f ms\n", ms(d.p99), ms(g.p99), ms(g.p99-d.p99))
+	if gwBytes > 0 {
+		fmt.Printf("gateway CPU      %.2f CPU-seconds per GB moved (produce + consume)\n", gwCPU.Seconds()/(float64(gwBytes)/1e9))
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// median takes each figure's median over the rounds.
+func median(rs []result) result {
+	pick := func(f func(result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	return result{
+		produceMBps: pick(func(r result) float64 { return r.produceMBps }),
+		consumeMBps: pick(func(r result) float64 { return r.consumeMBps }),
+		p50:         time.Duration(pick(func(r result) float64 { return float64(r.p50) })),
+		p99:         time.Duration(pick(func(r result) float64 { return float64(r.p99) })),
+	}
+}
+
+// gateway is a strait process under measurement.
+type gateway struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+func startGateway(binary, bootstrap string) (*gateway, error) {
+	port := 39500
+	cmd := exec.Command(binary)
+	cmd.Env = append(os.Environ(),
+		"KAFKA_BOOTSTRAP_SERVERS="+bootstrap,
+		"GATEWAY_BIND_HOST=127.0.0.1",
+		"GATEWAY_ADVERTISED_HOST=127.0.0.1",
+		"GATEWAY_PORT_START="+strconv.Itoa(port),
+		"GATEWAY_MIN_BROKERID=1",
+		"GATEWAY_PORT_COUNT=3",
+		"GATEWAY_HTTP_PORT=39599",
+		"GATEWAY_LOG_LEVEL=warn",
+	)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start strait: %w", err)
+	}
+	g := &gateway{cmd: cmd, addr: "127.0.0.1:" + strconv.Itoa(port)}
+	if err := waitReady("http://127.0.0.1:39599/health/ready", 30*time.Second); err != nil {
+		g.stop()
+		return nil, err
+	}
+	return g, nil
+}
+
+func (g *gateway) stop() {
+	_ = g.cmd.Process.Signal(syscall.SIGTERM)
+	_ = g.cmd.Wait()
+}
+
+// cpu returns the user plus system CPU time the gateway has used so far.
+func (g *gateway) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", g.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks
+}
+
+func machine() string {
+	cpu := "unknown cpu"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				cpu = strings.TrimSpace(l[strings.IndexByte(l, ':')+1:])
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%d cores, %s", numCPU(), cpu)
+}
+
+func waitContext(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
