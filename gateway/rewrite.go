@@ -142,6 +142,13 @@ func (w *rewriter) narrowVersions(r *kmsg.ApiVersionsResponse) {
 		if k.MinVersion > k.MaxVersion {
 			continue
 		}
+		if k.ApiKey == keyProduce {
+			// librdkafka only compresses with gzip, snappy and lz4 when
+			// Produce v0 is advertised; Kafka 4 keeps advertising v0–v2
+			// for that reason (KAFKA-18659) and rejects them when used.
+			// The gateway does the same, whatever the backing minimum.
+			k.MinVersion = 0
+		}
 		keep = append(keep, k)
 	}
 	r.ApiKeys = keep
