@@ -42,7 +42,7 @@ func run(bootstrap, binary string, rounds, records, size, rate int, latencyD tim
 	}
 	if bootstrap == "" {
 		script := filepath.Join(root, "e2e", "kafka", "kafka.sh")
-		out, err := exec.Command(script, "start", "bench", "1", "39392").Output()
+		out, err := exec.Command(script, "start", "bench", "1", "21592").Output()
 		if err != nil {
 			return fmt.Errorf("start kafka: %w", err)
 		}

@@ -56,12 +56,12 @@ func run(m *testing.M) int {
 		fmt.Println("e2e: -short: running against the embedded cluster only; real Kafka tests are not run")
 		return m.Run()
 	}
-	if single, err = startKafka("single", 1, 39092); err != nil {
+	if single, err = startKafka("single", 1, 21092); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
 	defer stopBackend(single)
-	if trio, err = startKafka("trio", 3, 39192); err != nil {
+	if trio, err = startKafka("trio", 3, 21292); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
