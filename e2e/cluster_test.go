@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,7 +118,7 @@ func requireTrio(t *testing.T) {
 func TestLeaderMovesUnderLoad(t *testing.T) {
 	requireTrio(t)
 	topic := newTopic(t, trio, "leader-move", 3)
-	direct, err := kgo.NewClient(kgo.SeedBrokers(trio.direct))
+	direct, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(trio.direct, ",")...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,16 +45,25 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("gateway: read backing api versions: %w", err)
 	}
+	// A broker that is down right now is left out of the intersection; its
+	// versions count again once it answers.
 	var perBroker [][]KeyVersions
+	var firstErr error
 	for _, bv := range versions {
 		if bv.Err != nil {
-			return fmt.Errorf("gateway: read api versions of broker %d: %w", bv.NodeID, bv.Err)
+			if firstErr == nil {
+				firstErr = fmt.Errorf("gateway: read api versions of broker %d: %w", bv.NodeID, bv.Err)
+			}
+			continue
 		}
 		var kvs []KeyVersions
 		bv.EachKeySorted(func(key, lo, hi int16) {
 			kvs = append(kvs, KeyVersions{Key: key, Min: lo, Max: hi})
 		})
 		perBroker = append(perBroker, kvs)
+	}
+	if len(perBroker) == 0 {
+		return firstErr
 	}
 	r.topology.SetVersions(perBroker)
 	r.lastOK.Store(time.Now().UnixNano())
