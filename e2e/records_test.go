@@ -76,8 +76,14 @@ func checkRecords(t *testing.T, rs []record, prefix string, n int) {
 // newTopic creates a topic with the given partitions through the gateway.
 func newTopic(t *testing.T, b *backend, prefix string, partitions int32) string {
 	t.Helper()
+	return newTopicAt(t, b.gatewayAddr(), b, prefix, partitions)
+}
+
+// newTopicAt creates a topic through the gateway at addr.
+func newTopicAt(t *testing.T, addr string, b *backend, prefix string, partitions int32) string {
+	t.Helper()
 	topic := fmt.Sprintf("%s-%s-%d", prefix, b.name, time.Now().UnixNano()%1e9)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.gatewayAddr()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		t.Fatal(err)
 	}
