@@ -119,23 +119,27 @@ func (g *Gateway) accept(ln net.Listener, port int) {
 }
 
 // handle connects a new client to the broker its port maps to. A port whose
-// broker is unknown serves as a bootstrap address for any broker.
+// broker is unknown or unreachable serves as a bootstrap address: the client
+// is connected to another live broker and learns the cluster from there.
 func (g *Gateway) handle(client net.Conn, node int32) {
 	log := g.log.With(zap.String("client", client.RemoteAddr().String()), zap.Int32("broker", node))
-	addr, ok := g.topology.Address(node)
-	if !ok {
-		addr, ok = g.topology.AnyAddress()
+	var upstream net.Conn
+	var addr string
+	var err error
+	for _, addr = range g.topology.candidates(node) {
+		ctx, cancel := context.WithTimeout(context.Background(), g.cfg.DialTimeout)
+		upstream, err = g.dialer.Dial(ctx, addr)
+		cancel()
+		if err == nil {
+			break
+		}
+		log.Debug("backing broker unreachable", zap.String("upstream", addr), zap.Error(err))
 	}
-	if !ok {
-		log.Warn("no backing broker known yet; closing client connection")
-		_ = client.Close()
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.DialTimeout)
-	upstream, err := g.dialer.Dial(ctx, addr)
-	cancel()
-	if err != nil {
-		log.Warn("cannot reach backing broker; closing client connection", zap.String("upstream", addr), zap.Error(err))
+	if upstream == nil {
+		if err == nil {
+			err = errors.New("no backing broker known yet")
+		}
+		log.Warn("cannot reach the backing cluster; closing client connection", zap.Error(err))
 		_ = client.Close()
 		return
 	}

@@ -346,3 +346,52 @@ func createTopic(t *testing.T, tg *testGateway, topic string, partitions int32) 
 		t.Fatal(err)
 	}
 }
+
+// TestBrokersJoinAndLeave adds a broker to the backing cluster and later
+// removes one; clients through the gateway must see the new broker at its
+// gateway port, reach it, and keep producing after the removal.
+func TestBrokersJoinAndLeave(t *testing.T) {
+	tg := startTestGateway(t, 2)
+	createTopic(t, tg, "elastic", 6)
+	prod := tg.client(t)
+	produceN(t, prod, "elastic", 300, "before")
+
+	id, _, err := tg.cluster.AddNode(-1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm := kadm.NewClient(tg.client(t))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		md, err := adm.BrokerMetadata(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b kadm.BrokerDetail
+		found := false
+		for _, d := range md.Brokers {
+			if d.NodeID == id {
+				b, found = d, true
+			}
+		}
+		if found {
+			if b.Host != "127.0.0.1" || int(b.Port) != tg.routing.PortStart+int(id) {
+				t.Fatalf("new broker %d advertised at %s:%d", id, b.Host, b.Port)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("broker %d never appeared", id)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Partitions were reshuffled onto the new broker: producing reaches it
+	// through its gateway port.
+	produceN(t, prod, "elastic", 300, "joined")
+	if err := tg.cluster.RemoveNode(0); err != nil {
+		t.Fatal(err)
+	}
+	produceN(t, prod, "elastic", 300, "left")
+	cons := tg.client(t, kgo.ConsumeTopics("elastic"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	checkConsumed(t, cons, 900)
+}

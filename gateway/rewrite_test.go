@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -212,5 +213,18 @@ func TestSetVersionsIntersection(t *testing.T) {
 	}
 	if r, _ := topo.clusterRange(1); r.supported {
 		t.Errorf("fetch supported although one broker lacks it: %+v", r)
+	}
+}
+
+func TestCandidatesPutMappedBrokerFirst(t *testing.T) {
+	topo := NewTopology()
+	topo.SetBrokers([]Broker{{NodeID: 3, Host: "c", Port: 1}, {NodeID: 1, Host: "a", Port: 1}, {NodeID: 2, Host: "b", Port: 1}})
+	for _, tc := range []struct {
+		id   int32
+		want string
+	}{{2, "b:1 a:1 c:1"}, {9, "a:1 b:1 c:1"}} {
+		if got := strings.Join(topo.candidates(tc.id), " "); got != tc.want {
+			t.Errorf("candidates(%d) = %s, want %s", tc.id, got, tc.want)
+		}
 	}
 }

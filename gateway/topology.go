@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -66,18 +67,27 @@ func (t *Topology) Address(id int32) (string, bool) {
 	return a, ok
 }
 
-// AnyAddress returns the address of some live broker, preferring the lowest
-// node id so that bootstrap connections are predictable.
-func (t *Topology) AnyAddress() (string, bool) {
+// candidates returns the addresses to try for a connection to broker id:
+// that broker first, then every other known broker by ascending id, so that
+// any port can bootstrap a client.
+func (t *Topology) candidates(id int32) []string {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	best, found := int32(0), false
-	for id := range t.brokers {
-		if !found || id < best {
-			best, found = id, true
+	ids := make([]int32, 0, len(t.brokers))
+	for other := range t.brokers {
+		if other != id {
+			ids = append(ids, other)
 		}
 	}
-	return t.brokers[best], found
+	slices.Sort(ids)
+	out := make([]string, 0, len(t.brokers))
+	if a, ok := t.brokers[id]; ok {
+		out = append(out, a)
+	}
+	for _, other := range ids {
+		out = append(out, t.brokers[other])
+	}
+	return out
 }
 
 // NodeIDs returns the ids of the known brokers.
