@@ -66,6 +66,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer stopBackend(trio)
+	if secured, err = startSecuredKafka("secured", 22092); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer stopSecuredKafka(secured)
 	return m.Run()
 }
 

@@ -2,20 +2,28 @@
 // with the cached Kafka classpath. Keeps the shell script free of fixed sleeps
 // and avoids starting one JVM per formatted node or per readiness probe.
 //
-//   format CLUSTER_ID CONFIG...
+//   format CLUSTER_ID CONFIG... [--add-scram CREDENTIAL]...
 //       Runs `kafka.tools.StorageTool format -t CLUSTER_ID -c CONFIG` for every
-//       config in a single JVM.
+//       config in a single JVM, passing each --add-scram on (SCRAM users
+//       created in the metadata log, e.g. 'SCRAM-SHA-256=[name=u,password=p]').
 //   ready --bootstrap HOSTS --nodes N --timeout-ms MS [--pid-files F1,F2,...]
+//         [--secure-env FILE]
 //       Waits until N brokers are registered and unfenced, a probe topic with
 //       min(3,N) replicas can be created and is fully in sync, and the group
 //       and transaction coordinators answer (this also creates
 //       __consumer_offsets and __transaction_state). Deletes the probe topic.
+//       With --secure-env (the secure.env of `kafka.sh start-secure`), then
+//       also waits until an admin client gets the cluster's brokers through
+//       every secured listener and mechanism, and checks that the SSL
+//       listener refuses a client without a certificate (exit 5 otherwise).
 //   node-ready --bootstrap HOST:PORT --node-id ID --timeout-ms MS [--pid-files F]
 //       Waits until the broker behind HOST:PORT answers and broker ID is part
 //       of the cluster metadata again (used after a single-node restart).
 //
-// Exit codes: 0 ready, 2 usage, 3 a node process exited, 4 timeout.
+// Exit codes: 0 ready, 2 usage, 3 a node process exited, 4 timeout,
+// 5 the SSL listener accepted a client without a certificate.
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,9 +43,13 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.config.SslConfigs;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -53,8 +65,11 @@ public final class KafkaCtl {
         String cmd = args[0];
         Map<String, String> opts = new HashMap<>();
         List<String> positional = new ArrayList<>();
+        List<String> scram = new ArrayList<>();
         for (int i = 1; i < args.length; i++) {
-            if (args[i].startsWith("--") && i + 1 < args.length) {
+            if (args[i].equals("--add-scram") && i + 1 < args.length) {
+                scram.add(args[++i]);
+            } else if (args[i].startsWith("--") && i + 1 < args.length) {
                 opts.put(args[i].substring(2), args[++i]);
             } else {
                 positional.add(args[i]);
@@ -63,7 +78,7 @@ public final class KafkaCtl {
         int rc;
         switch (cmd) {
             case "format":
-                rc = format(positional);
+                rc = format(positional, scram);
                 break;
             case "ready":
                 rc = new KafkaCtl(opts).clusterReady(Integer.parseInt(require(opts, "nodes")));
@@ -79,7 +94,7 @@ public final class KafkaCtl {
     }
 
     private static void usage() {
-        System.err.println("usage: KafkaCtl format CLUSTER_ID CONFIG... | ready --bootstrap H --nodes N --timeout-ms MS [--pid-files F,...]"
+        System.err.println("usage: KafkaCtl format CLUSTER_ID CONFIG... [--add-scram C]... | ready --bootstrap H --nodes N --timeout-ms MS [--pid-files F,...] [--secure-env FILE]"
                 + " | node-ready --bootstrap H --node-id ID --timeout-ms MS [--pid-files F]");
         System.exit(2);
     }
@@ -95,13 +110,18 @@ public final class KafkaCtl {
 
     // ---------------------------------------------------------------- format
 
-    private static int format(List<String> positional) {
+    private static int format(List<String> positional, List<String> scram) {
         if (positional.size() < 2) {
             usage();
         }
         String clusterId = positional.get(0);
         for (String config : positional.subList(1, positional.size())) {
-            String[] a = {"format", "-t", clusterId, "-c", config};
+            List<String> argv = new ArrayList<>(List.of("format", "-t", clusterId, "-c", config));
+            for (String credential : scram) {
+                argv.add("--add-scram");
+                argv.add(credential);
+            }
+            String[] a = argv.toArray(new String[0]);
             int rc;
             try {
                 rc = kafka.tools.StorageTool.execute(a, new PrintStream(System.err, true, StandardCharsets.UTF_8));
@@ -120,12 +140,14 @@ public final class KafkaCtl {
     // ------------------------------------------------------------- readiness
 
     private final String bootstrap;
+    private final String secureEnv;
     private final long deadline;
     private final List<Path> pidFiles = new ArrayList<>();
     private String lastProblem = "nothing checked yet";
 
     private KafkaCtl(Map<String, String> opts) {
         this.bootstrap = require(opts, "bootstrap");
+        this.secureEnv = opts.get("secure-env");
         long timeoutMs = Long.parseLong(opts.getOrDefault("timeout-ms", "120000"));
         this.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         String pf = opts.get("pid-files");
@@ -137,8 +159,13 @@ public final class KafkaCtl {
     }
 
     private Admin admin() {
+        return admin(bootstrap, Map.of());
+    }
+
+    private static Admin admin(String bootstrap, Map<String, String> security) {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.putAll(security);
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, "strait-kafka-ready");
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
@@ -317,8 +344,114 @@ public final class KafkaCtl {
                 }
             }
         }
+        if (secureEnv != null) {
+            int rc = secureListenersReady(nodes);
+            if (rc != 0) {
+                return rc;
+            }
+        }
         System.err.printf("KafkaCtl: %d broker(s) ready after %d ms%n", nodes,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        return 0;
+    }
+
+    // ------------------------------------------------------ secured listeners
+
+    /** Reads the KEY=VALUE lines written by kafka.sh start-secure. */
+    private static Map<String, String> readEnv(String file) throws IOException {
+        Map<String, String> env = new HashMap<>();
+        for (String line : Files.readAllLines(Path.of(file), StandardCharsets.UTF_8)) {
+            int eq = line.indexOf('=');
+            if (eq > 0 && !line.startsWith("#")) {
+                env.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+            }
+        }
+        return env;
+    }
+
+    private static String jaas(String module, String user, String password) {
+        return "org.apache.kafka.common.security." + module + " required username=\"" + user
+                + "\" password=\"" + password + "\";";
+    }
+
+    /**
+     * Each secured listener and mechanism, as a client would configure it:
+     * the first element is a label, the second the bootstrap address, then
+     * the security properties.
+     */
+    private static List<Object[]> secureClients(Map<String, String> env) {
+        String user = env.get("SASL_USER");
+        List<Object[]> out = new ArrayList<>();
+        out.add(new Object[] {"SASL_PLAINTEXT/PLAIN", env.get("SASL_PLAINTEXT"), Map.of(
+                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT",
+                SaslConfigs.SASL_MECHANISM, "PLAIN",
+                SaslConfigs.SASL_JAAS_CONFIG, jaas("plain.PlainLoginModule", user, env.get("PLAIN_PASSWORD")))});
+        out.add(new Object[] {"SASL_PLAINTEXT/SCRAM-SHA-256", env.get("SASL_PLAINTEXT"), Map.of(
+                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT",
+                SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-256",
+                SaslConfigs.SASL_JAAS_CONFIG, jaas("scram.ScramLoginModule", user, env.get("SCRAM_SHA_256_PASSWORD")))});
+        out.add(new Object[] {"SASL_PLAINTEXT/SCRAM-SHA-512", env.get("SASL_PLAINTEXT"), Map.of(
+                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT",
+                SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-512",
+                SaslConfigs.SASL_JAAS_CONFIG, jaas("scram.ScramLoginModule", user, env.get("SCRAM_SHA_512_PASSWORD")))});
+        out.add(new Object[] {"SASL_SSL/PLAIN", env.get("SASL_SSL"), Map.of(
+                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_SSL",
+                SaslConfigs.SASL_MECHANISM, "PLAIN",
+                SaslConfigs.SASL_JAAS_CONFIG, jaas("plain.PlainLoginModule", user, env.get("PLAIN_PASSWORD")),
+                SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM",
+                SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, env.get("CA_PEM"))});
+        out.add(new Object[] {"SSL (client certificate)", env.get("SSL"), Map.of(
+                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL",
+                SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM",
+                SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, env.get("CA_PEM"),
+                SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PEM",
+                SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, env.get("CLIENT_PEM"))});
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private int secureListenersReady(int nodes) throws Exception {
+        Map<String, String> env = readEnv(secureEnv);
+        for (Object[] c : secureClients(env)) {
+            String label = (String) c[0];
+            try (Admin admin = admin((String) c[1], (Map<String, String>) c[2])) {
+                while (true) {
+                    checkProcesses();
+                    try {
+                        Collection<Node> seen = get(admin.describeCluster(new DescribeClusterOptions().timeoutMs(5000)).nodes());
+                        if (seen.size() >= nodes) {
+                            break;
+                        }
+                        lastProblem = label + ": " + seen.size() + " of " + nodes + " brokers";
+                    } catch (Exception e) {
+                        lastProblem = label + ": " + describe(e);
+                    }
+                    if (expired()) {
+                        return timeout("listener " + label + " at " + c[1]);
+                    }
+                    pause();
+                }
+            }
+            phase("secured listener ready: " + label);
+        }
+        // Mutual TLS must really be required: the same SSL client without a
+        // keystore has to fail the handshake.
+        Map<String, String> noCert = Map.of(
+                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL",
+                SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM",
+                SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, env.get("CA_PEM"));
+        try (Admin admin = admin(env.get("SSL"), noCert)) {
+            get(admin.describeCluster(new DescribeClusterOptions().timeoutMs(5000)).nodes());
+            System.err.println("KafkaCtl: the SSL listener " + env.get("SSL") + " accepted a client without a certificate");
+            return 5;
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof SslAuthenticationException)) {
+                System.err.println("KafkaCtl: warning: client without certificate failed, but not with an SSL error: " + describe(e));
+            }
+        } catch (java.util.concurrent.TimeoutException e) {
+            System.err.println("KafkaCtl: warning: client without certificate timed out instead of failing the handshake");
+        }
+        phase("SSL listener refuses a client without certificate");
         return 0;
     }
 
