@@ -153,3 +153,44 @@ func TestPassthroughDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokerGoneClosesClient: when the broker drops the connection while a
+// request waits for its response, the gateway closes the client connection
+// at once instead of leaving the client waiting.
+func TestBrokerGoneClosesClient(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				head := make([]byte, 12)
+				_, _ = io.ReadFull(c, head)
+				_ = c.Close() // read a request, never answer
+			}()
+		}
+	}()
+	topo := NewTopology()
+	tcp := ln.Addr().(*net.TCPAddr)
+	topo.SetBrokers([]Broker{{NodeID: 0, Host: "127.0.0.1", Port: int32(tcp.Port)}})
+	start := freePorts(t, 1)
+	gw := New(Config{BindHost: "127.0.0.1", Routing: Routing{AdvertisedHost: "127.0.0.1", PortStart: start, PortCount: 1},
+		MaxFrameBytes: 1 << 20, MaxInFlight: 10, DialTimeout: time.Second}, tcpDialer{}, topo, zap.NewNop())
+	if err := gw.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = gw.Shutdown(context.Background()) }()
+	raw := dialRaw(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(start)))
+	if _, err := raw.conn.Write(passthroughFrame(10)); err != nil {
+		t.Fatal(err)
+	}
+	if !raw.closedByPeer() {
+		t.Fatal("client left waiting after the broker went away")
+	}
+}

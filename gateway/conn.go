@@ -73,21 +73,27 @@ func newConn(gw *Gateway, client, upstream net.Conn, log *zap.Logger) *conn {
 	}
 }
 
-// serve runs the connection until either side closes or fails.
+// serve runs the connection until either side closes or fails. Whichever
+// side stops first closes both sockets, so a broker that goes away never
+// leaves a client waiting for responses.
 func (c *conn) serve() {
 	respDone := make(chan error, 1)
-	go func() { respDone <- c.writeResponses() }()
+	go func() {
+		err := c.writeResponses()
+		c.close()
+		respDone <- err
+	}()
 
 	err := c.readRequests()
 	if c.draining.Load() {
 		// Let the responses to requests already forwarded arrive.
 		close(c.pending)
-		err = <-respDone
 	} else {
 		c.close()
-		<-respDone
 	}
-	c.close()
+	if respErr := <-respDone; err == nil || isClosed(err) {
+		err = respErr
+	}
 	if err != nil && !isClosed(err) {
 		c.log.Info("connection closed", zap.Error(err))
 	} else {
