@@ -22,7 +22,7 @@ func main() {
 	var (
 		bootstrap = flag.String("bootstrap", "", "backing broker bootstrap (default: start one with e2e/kafka/kafka.sh)")
 		binary    = flag.String("strait", "", "strait binary (default: build one)")
-		rounds    = flag.Int("rounds", 3, "alternating rounds of direct and gateway runs")
+		rounds    = flag.Int("rounds", 7, "alternating rounds of direct and gateway runs, after one warm-up round")
 		records   = flag.Int("records", 200000, "records per throughput run")
 		size      = flag.Int("size", 1024, "record size in bytes")
 		rate      = flag.Int("rate", 5000, "records per second in the latency run")
@@ -65,16 +65,26 @@ func run(bootstrap, binary string, rounds, records, size, rate int, latencyD tim
 	defer gw.stop()
 
 	fmt.Printf("machine: %s\n", machine())
-	fmt.Printf("load: %d records of %d bytes, acks=all; latency at %d records/s for %s; %d alternating rounds\n\n",
+	fmt.Printf("load: %d records of %d bytes, acks=all, 3 partitions; latency at %d records/s for %s; %d alternating rounds\n\n",
 		records, size, rate, latencyD, rounds)
-	paths := []struct {
-		name, addr string
-	}{{"direct", bootstrap}, {"gateway", gw.addr}}
+	paths := []struct{ name, addr string }{{"direct", bootstrap}, {"gateway", gw.addr}}
 	results := map[string][]result{}
 	var gwCPU time.Duration
 	var gwBytes int64
+	// One discarded warm-up round lets the broker's JIT settle; after it
+	// the order alternates (direct first, then gateway first) so neither
+	// path always runs on a warmer broker.
+	for _, p := range paths {
+		if _, err := measure(p.addr, fmt.Sprintf("bench-warmup-%s-%d", p.name, time.Now().UnixNano()%1e6), records, size, rate, latencyD); err != nil {
+			return fmt.Errorf("%s warm-up: %w", p.name, err)
+		}
+	}
 	for r := range rounds {
-		for _, p := range paths {
+		order := paths
+		if r%2 == 1 {
+			order = []struct{ name, addr string }{paths[1], paths[0]}
+		}
+		for _, p := range order {
 			topic := fmt.Sprintf("bench-%s-%d-%d", p.name, r, time.Now().UnixNano()%1e6)
 			cpu0 := gw.cpu()
 			res, err := measure(p.addr, topic, records, size, rate, latencyD)
@@ -91,11 +101,27 @@ func run(bootstrap, binary string, rounds, records, size, rate int, latencyD tim
 		}
 	}
 	d, g := median(results["direct"]), median(results["gateway"])
-	fmt.Printf("\nmedians            direct    gateway   gateway/direct\n")
-	fmt.Printf("produce MB/s     %8.1f   %8.1f   %6.3f\n", d.produceMBps, g.produceMBps, g.produceMBps/d.produceMBps)
-	fmt.Printf("consume MB/s     %8.1f   %8.1f   %6.3f\n", d.consumeMBps, g.consumeMBps, g.consumeMBps/d.consumeMBps)
-	fmt.Printf("p50 produce ms   %8.2f   %8.2f   %+6.2f ms\n", ms(d.p50), ms(g.p50), ms(g.p50-d.p50))
-	fmt.Printf("p99 produce ms   %8.2f   %8.2f   %+6.2f ms\n", ms(d.p99), ms(g.p99), ms(g.p99-d.p99))
+	// Each round's gateway run is paired with that round's direct run, so
+	// the broker's drift between rounds cancels out of the ratio.
+	ratio := func(f func(result) float64) float64 {
+		var rs []float64
+		for i := range results["direct"] {
+			rs = append(rs, f(results["gateway"][i])/f(results["direct"][i]))
+		}
+		return medianOf(rs)
+	}
+	delta := func(f func(result) time.Duration) float64 {
+		var ds []float64
+		for i := range results["direct"] {
+			ds = append(ds, ms(f(results["gateway"][i])-f(results["direct"][i])))
+		}
+		return medianOf(ds)
+	}
+	fmt.Printf("\n                   direct    gateway   gateway vs direct (median of per-round pairs)\n")
+	fmt.Printf("produce MB/s     %8.1f   %8.1f   %6.3fx\n", d.produceMBps, g.produceMBps, ratio(func(r result) float64 { return r.produceMBps }))
+	fmt.Printf("consume MB/s     %8.1f   %8.1f   %6.3fx\n", d.consumeMBps, g.consumeMBps, ratio(func(r result) float64 { return r.consumeMBps }))
+	fmt.Printf("p50 produce ms   %8.2f   %8.2f   %+6.2f ms\n", ms(d.p50), ms(g.p50), delta(func(r result) time.Duration { return r.p50 }))
+	fmt.Printf("p99 produce ms   %8.2f   %8.2f   %+6.2f ms\n", ms(d.p99), ms(g.p99), delta(func(r result) time.Duration { return r.p99 }))
 	if gwBytes > 0 {
 		fmt.Printf("gateway CPU      %.2f CPU-seconds per GB moved (produce + consume)\n", gwCPU.Seconds()/(float64(gwBytes)/1e9))
 	}
@@ -111,8 +137,7 @@ func median(rs []result) result {
 		for i, r := range rs {
 			v[i] = f(r)
 		}
-		sort.Float64s(v)
-		return v[len(v)/2]
+		return medianOf(v)
 	}
 	return result{
 		produceMBps: pick(func(r result) float64 { return r.produceMBps }),
@@ -120,6 +145,11 @@ func median(rs []result) result {
 		p50:         time.Duration(pick(func(r result) float64 { return float64(r.p50) })),
 		p99:         time.Duration(pick(func(r result) float64 { return float64(r.p99) })),
 	}
+}
+
+func medianOf(v []float64) float64 {
+	sort.Float64s(v)
+	return v[len(v)/2]
 }
 
 // gateway is a strait process under measurement.

@@ -16,10 +16,16 @@ func getBuffer(n int) *[]byte {
 	return b
 }
 
-// putBuffer returns a buffer to the pool. Very large buffers are dropped so
-// one huge response does not pin its memory forever.
+// maxPooled bounds the buffers kept for reuse. Fetch responses the gateway
+// scans are as large as the client's fetch.max.bytes (50 MiB by default);
+// keeping those buffers saves allocating and faulting in that much memory
+// for every fetch. Larger ones are dropped, and the pool itself lets idle
+// buffers go at garbage collection.
+const maxPooled = 64 << 20
+
+// putBuffer returns a buffer to the pool.
 func putBuffer(b *[]byte) {
-	if cap(*b) > 8<<20 {
+	if cap(*b) > maxPooled {
 		return
 	}
 	buffers.Put(b)
