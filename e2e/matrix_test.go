@@ -8,7 +8,11 @@ import (
 // gateway and consume in a group through the gateway; every record must
 // arrive exactly once and in order within its partition.
 func TestClientMatrix(t *testing.T) {
-	clients := []client{franzGo{}, saramaClient{}, javaClient, kafkajsClient, kafkaPython, librdkafkaPy, kcatClient}
+	clients := []client{franzGo{}, saramaClient{}}
+	if !testing.Short() {
+		// The other ecosystems run as processes installed by `make deps`.
+		clients = append(clients, javaClient, kafkajsClient, kafkaPython, librdkafkaPy, kcatClient)
+	}
 	for _, b := range backends(t) {
 		for _, c := range clients {
 			t.Run(b.name+"/"+c.name(), func(t *testing.T) {
@@ -26,6 +30,9 @@ func TestClientMatrix(t *testing.T) {
 // transactional producers (read back with read_committed), every
 // compression codec, and the KIP-848 consumer group protocol.
 func TestJavaProducerFeatures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the Java harness is installed by `make deps` and runs in `make test`")
+	}
 	for _, b := range backends(t) {
 		t.Run(b.name+"/compression", func(t *testing.T) {
 			for _, codec := range []string{"none", "gzip", "snappy", "lz4", "zstd"} {
