@@ -185,7 +185,11 @@ func TestBrokerGoneClosesClient(t *testing.T) {
 	if err := gw.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = gw.Shutdown(context.Background()) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = gw.Shutdown(ctx)
+	}()
 	raw := dialRaw(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(start)))
 	if _, err := raw.conn.Write(passthroughFrame(10)); err != nil {
 		t.Fatal(err)

@@ -66,10 +66,12 @@ func newConn(gw *Gateway, client, upstream net.Conn, log *zap.Logger) *conn {
 		log:      log,
 		client:   client,
 		upstream: upstream,
-		pending:  make(chan inflight, gw.cfg.MaxInFlight),
-		done:     make(chan struct{}),
-		req:      halfBuffer{chunk: make([]byte, chunkSize)},
-		resp:     halfBuffer{chunk: make([]byte, chunkSize)},
+		// The response goroutine holds one entry while it waits for the
+		// broker, so the queue holds the other MaxInFlight−1.
+		pending: make(chan inflight, max(gw.cfg.MaxInFlight-1, 0)),
+		done:    make(chan struct{}),
+		req:     halfBuffer{chunk: make([]byte, chunkSize)},
+		resp:    halfBuffer{chunk: make([]byte, chunkSize)},
 	}
 }
 
