@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/binary"
 	"io"
 	"net"
@@ -10,8 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"go.uber.org/zap"
 )
 
 // TestInFlightLimitAppliesBackpressure: with MaxInFlight requests waiting
@@ -62,19 +59,7 @@ func TestInFlightLimitAppliesBackpressure(t *testing.T) {
 			corrs <- binary.BigEndian.Uint32(buf[8:])
 		}
 	}()
-	topo := NewTopology()
-	topo.SetBrokers([]Broker{{NodeID: 0, Host: "127.0.0.1", Port: int32(ln.Addr().(*net.TCPAddr).Port)}})
-	start := freePorts(t, 1)
-	gw := New(Config{BindHost: "127.0.0.1", Routing: Routing{AdvertisedHost: "127.0.0.1", PortStart: start, PortCount: 1},
-		MaxFrameBytes: 1 << 20, MaxInFlight: limit, DialTimeout: time.Second}, tcpDialer{}, topo, zap.NewNop())
-	if err := gw.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = gw.Shutdown(ctx)
-	}()
+	start := gatewayInFront(t, ln.Addr(), limit)
 
 	raw := dialRaw(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(start)))
 	for i := range sent {

@@ -1,21 +1,17 @@
 package gateway
 
 import (
-	"context"
 	"encoding/binary"
 	"io"
 	"net"
 	"strconv"
 	"testing"
-	"time"
-
-	"go.uber.org/zap"
 )
 
 // echoBroker answers every request frame with a fixed-size response that
 // carries the request's correlation id. It allocates nothing per frame, so
 // allocation counts in the benchmarks below belong to the gateway.
-func echoBroker(t testing.TB, respBody int) string {
+func echoBroker(t testing.TB, respBody int) net.Addr {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -48,39 +44,13 @@ func echoBroker(t testing.TB, respBody int) string {
 			}()
 		}
 	}()
-	return ln.Addr().String()
+	return ln.Addr()
 }
 
 // passthroughGateway starts a gateway in front of an echo broker and
 // returns a client connection to it.
 func passthroughGateway(t testing.TB, respBody int) net.Conn {
-	broker := echoBroker(t, respBody)
-	topo := NewTopology()
-	host, port, _ := net.SplitHostPort(broker)
-	p, _ := net.LookupPort("tcp", port)
-	topo.SetBrokers([]Broker{{NodeID: 0, Host: host, Port: int32(p)}})
-	tt, ok := t.(*testing.T)
-	var start int
-	if ok {
-		start = freePorts(tt, 1)
-	} else {
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		start = ln.Addr().(*net.TCPAddr).Port
-		_ = ln.Close()
-	}
-	gw := New(Config{
-		BindHost:      "127.0.0.1",
-		Routing:       Routing{AdvertisedHost: "127.0.0.1", PortStart: start, PortCount: 1},
-		MaxFrameBytes: 8 << 20, MaxInFlight: 100, DialTimeout: 1e9,
-	}, tcpDialer{}, topo, zap.NewNop())
-	if err := gw.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = gw.Shutdown(ctx)
-	})
+	start := gatewayInFront(t, echoBroker(t, respBody), 100)
 	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(start)))
 	if err != nil {
 		t.Fatal(err)
@@ -176,20 +146,7 @@ func TestBrokerGoneClosesClient(t *testing.T) {
 			}()
 		}
 	}()
-	topo := NewTopology()
-	tcp := ln.Addr().(*net.TCPAddr)
-	topo.SetBrokers([]Broker{{NodeID: 0, Host: "127.0.0.1", Port: int32(tcp.Port)}})
-	start := freePorts(t, 1)
-	gw := New(Config{BindHost: "127.0.0.1", Routing: Routing{AdvertisedHost: "127.0.0.1", PortStart: start, PortCount: 1},
-		MaxFrameBytes: 1 << 20, MaxInFlight: 10, DialTimeout: time.Second}, tcpDialer{}, topo, zap.NewNop())
-	if err := gw.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = gw.Shutdown(ctx)
-	}()
+	start := gatewayInFront(t, ln.Addr(), 10)
 	raw := dialRaw(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(start)))
 	if _, err := raw.conn.Write(passthroughFrame(10)); err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ type testGateway struct {
 }
 
 // freePorts finds n consecutive free loopback ports.
-func freePorts(t *testing.T, n int) int {
+func freePorts(t testing.TB, n int) int {
 	t.Helper()
 	for range 50 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -182,4 +182,27 @@ func dialRawErr(addr string) (net.Conn, error) {
 		_ = c.Close()
 	}
 	return c, err
+}
+
+// gatewayInFront starts a one-port gateway in front of the single broker
+// listening at broker and returns the port clients connect to.
+func gatewayInFront(t testing.TB, broker net.Addr, maxInFlight int) int {
+	t.Helper()
+	topo := NewTopology()
+	topo.SetBrokers([]Broker{{NodeID: 0, Host: "127.0.0.1", Port: int32(broker.(*net.TCPAddr).Port)}})
+	start := freePorts(t, 1)
+	gw := New(Config{
+		BindHost:      "127.0.0.1",
+		Routing:       Routing{AdvertisedHost: "127.0.0.1", PortStart: start, PortCount: 1},
+		MaxFrameBytes: 8 << 20, MaxInFlight: maxInFlight, DialTimeout: time.Second,
+	}, tcpDialer{}, topo, zap.NewNop())
+	if err := gw.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = gw.Shutdown(ctx)
+	})
+	return start
 }
