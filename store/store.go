@@ -1,0 +1,274 @@
+// Package store keeps a node's declarative state in a compacted Kafka topic.
+// Every node reads the topic from the beginning at start-up, applies each
+// record in topic order, and then follows the topic live, so all nodes on one
+// backing cluster converge on the same state without local storage. Writers
+// (the admin API, the CLI, or anyone producing to the topic) append records;
+// a tombstone deletes. A record that fails validation is logged, counted and
+// skipped, and the previous value for its key stays in force.
+//
+// The store is generic over the value type, so the config topic, the
+// concentration offset maps and the gateway KMS keys can share it.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+)
+
+// Decoder validates one record. It returns the value to keep for the key, or
+// an error saying why the record is rejected. Tombstones never reach it.
+type Decoder[V any] func(key, value []byte) (V, error)
+
+// Snapshot is an immutable view of the store after some record was applied.
+type Snapshot[V any] struct {
+	// Generation counts the snapshots a node has published; it grows by at
+	// least one with every change.
+	Generation uint64
+	// Entries maps each live key to its value. It must not be modified.
+	Entries map[string]V
+}
+
+// Config describes one store topic.
+type Config struct {
+	// Topic is the compacted topic's name.
+	Topic string
+	// ReplicationFactor for creating the topic; -1 uses the broker default.
+	ReplicationFactor int16
+	// Log receives the store's messages.
+	Log *zap.Logger
+}
+
+// rejectMemory is how many offsets back the reasons for rejected records
+// are kept for Put to report.
+const rejectMemory = 4096
+
+// Store is the state held in one compacted topic.
+type Store[V any] struct {
+	cfg    Config
+	decode Decoder[V]
+	client *kgo.Client
+	log    *zap.Logger
+
+	snap     atomic.Pointer[Snapshot[V]]
+	rejected atomic.Int64
+
+	mu       sync.Mutex
+	applied  int64 // next offset to apply (the topic has one partition)
+	rejects  map[int64]error
+	changed  chan struct{} // closed and replaced whenever applied moves
+	watchers []func(*Snapshot[V])
+
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// Open creates the topic when it is missing, reads it to its end, and starts
+// following it. It returns once the state is complete.
+func Open[V any](ctx context.Context, clientOpts []kgo.Opt, cfg Config, decode Decoder[V]) (*Store[V], error) {
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	s := &Store[V]{
+		cfg:     cfg,
+		decode:  decode,
+		log:     cfg.Log.With(zap.String("topic", cfg.Topic)),
+		rejects: make(map[int64]error),
+		changed: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	s.snap.Store(&Snapshot[V]{Entries: map[string]V{}})
+	admin, err := kgo.NewClient(clientOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("store: client: %w", err)
+	}
+	end, err := ensureTopic(ctx, kadm.NewClient(admin), cfg)
+	admin.Close()
+	if err != nil {
+		return nil, err
+	}
+	s.client, err = kgo.NewClient(append(clientOpts,
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: {0: kgo.NewOffset().AtStart()}}),
+		kgo.DefaultProduceTopic(cfg.Topic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.FetchMaxWait(200*time.Millisecond),
+	)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: client: %w", err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go s.follow(runCtx)
+	if err := s.waitApplied(ctx, end); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: read %s to its end (offset %d): %w", cfg.Topic, end, err)
+	}
+	s.log.Info("state loaded", zap.Int("entries", len(s.Snapshot().Entries)), zap.Int64("records", end))
+	return s, nil
+}
+
+// ensureTopic creates the topic (one partition, compacted) when missing and
+// returns its end offset.
+func ensureTopic(ctx context.Context, adm *kadm.Client, cfg Config) (int64, error) {
+	rf := cfg.ReplicationFactor
+	if rf == 0 {
+		rf = -1
+	}
+	compact := "compact"
+	resp, err := adm.CreateTopic(ctx, 1, rf, map[string]*string{"cleanup.policy": &compact}, cfg.Topic)
+	if err == nil {
+		err = resp.Err
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, kerr.TopicAlreadyExists):
+	default:
+		return 0, fmt.Errorf("store: create topic %s: %w", cfg.Topic, err)
+	}
+	ends, err := adm.ListEndOffsets(ctx, cfg.Topic)
+	if err != nil {
+		return 0, fmt.Errorf("store: end offset of %s: %w", cfg.Topic, err)
+	}
+	o, ok := ends.Lookup(cfg.Topic, 0)
+	if !ok || o.Err != nil {
+		return 0, fmt.Errorf("store: end offset of %s: %v", cfg.Topic, o.Err)
+	}
+	return o.Offset, nil
+}
+
+// follow applies records until ctx ends. Each fetch is applied as a whole
+// and published as one snapshot.
+func (s *Store[V]) follow(ctx context.Context) {
+	defer close(s.done)
+	entries := map[string]V{}
+	var gen uint64
+	for {
+		fs := s.client.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		fs.EachError(func(_ string, _ int32, err error) {
+			s.log.Warn("reading state topic", zap.Error(err))
+		})
+		var last int64 = -1
+		rejects := map[int64]error{}
+		changed := false
+		fs.EachRecord(func(r *kgo.Record) {
+			last = r.Offset
+			key := string(r.Key)
+			if r.Value == nil {
+				if _, ok := entries[key]; ok {
+					delete(entries, key)
+					changed = true
+				}
+				return
+			}
+			v, err := s.decode(r.Key, r.Value)
+			if err != nil {
+				s.rejected.Add(1)
+				rejects[r.Offset] = err
+				s.log.Error("config record rejected; the previous value stays in force",
+					zap.Int64("offset", r.Offset), zap.ByteString("key", r.Key), zap.Error(err))
+				return
+			}
+			entries[key] = v
+			changed = true
+		})
+		if last < 0 {
+			continue
+		}
+		var snap *Snapshot[V]
+		if changed {
+			gen++
+			snap = &Snapshot[V]{Generation: gen, Entries: maps.Clone(entries)}
+			s.snap.Store(snap)
+		}
+		s.mu.Lock()
+		s.applied = last + 1
+		maps.Copy(s.rejects, rejects)
+		// Put looks its offset up right after the record is applied; older
+		// rejections of records nobody waits for are forgotten.
+		for off := range s.rejects {
+			if off < s.applied-rejectMemory {
+				delete(s.rejects, off)
+			}
+		}
+		close(s.changed)
+		s.changed = make(chan struct{})
+		watchers := s.watchers
+		s.mu.Unlock()
+		if snap != nil {
+			for _, w := range watchers {
+				w(snap)
+			}
+		}
+	}
+}
+
+// Snapshot returns the current state.
+func (s *Store[V]) Snapshot() *Snapshot[V] { return s.snap.Load() }
+
+// Watch calls fn with every new snapshot, from the follower goroutine, in
+// order. fn must be quick.
+func (s *Store[V]) Watch(fn func(*Snapshot[V])) {
+	s.mu.Lock()
+	s.watchers = append(s.watchers, fn)
+	s.mu.Unlock()
+}
+
+// Rejected returns how many records failed validation since Open.
+func (s *Store[V]) Rejected() int64 { return s.rejected.Load() }
+
+// Put writes value under key (nil value: a tombstone) and waits until this
+// node has applied it, so a caller reads its own write. It returns the
+// decoder's error if the record was rejected when applied.
+func (s *Store[V]) Put(ctx context.Context, key, value []byte) error {
+	r, err := s.client.ProduceSync(ctx, &kgo.Record{Key: key, Value: value, Partition: 0}).First()
+	if err != nil {
+		return fmt.Errorf("store: write to %s: %w", s.cfg.Topic, err)
+	}
+	if err := s.waitApplied(ctx, r.Offset+1); err != nil {
+		return fmt.Errorf("store: wait for %s offset %d: %w", s.cfg.Topic, r.Offset, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rejected := s.rejects[r.Offset]
+	delete(s.rejects, r.Offset)
+	return rejected
+}
+
+// waitApplied waits until every record before offset end is applied.
+func (s *Store[V]) waitApplied(ctx context.Context, end int64) error {
+	for {
+		s.mu.Lock()
+		applied, changed := s.applied, s.changed
+		s.mu.Unlock()
+		if applied >= end {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.done:
+			return errors.New("store closed")
+		case <-changed:
+		}
+	}
+}
+
+// Close stops following the topic.
+func (s *Store[V]) Close() {
+	s.stop()
+	<-s.done
+	s.client.Close()
+}

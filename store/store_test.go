@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap/zaptest"
+)
+
+// item is a test value: JSON with a positive count.
+type item struct {
+	Count int `json:"count"`
+}
+
+func decodeItem(_, value []byte) (item, error) {
+	var it item
+	if err := json.Unmarshal(value, &it); err != nil {
+		return item{}, fmt.Errorf("not json: %w", err)
+	}
+	if it.Count <= 0 {
+		return item{}, errors.New("count must be positive")
+	}
+	return it, nil
+}
+
+func newCluster(t *testing.T) []kgo.Opt {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
+}
+
+func open(t *testing.T, opts []kgo.Opt) *Store[item] {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := Open(ctx, opts, Config{Topic: "_strait_test_config", Log: zaptest.NewLogger(t)}, decodeItem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func put(t *testing.T, s *Store[item], key, value string) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var v []byte
+	if value != "" {
+		v = []byte(value)
+	}
+	return s.Put(ctx, []byte(key), v)
+}
+
+func TestPutReadYourWritesAndDelete(t *testing.T) {
+	s := open(t, newCluster(t))
+	if err := put(t, s, "a", `{"count":1}`); err != nil {
+		t.Fatal(err)
+	}
+	snap := s.Snapshot()
+	if snap.Entries["a"].Count != 1 || snap.Generation == 0 {
+		t.Fatalf("after put: %+v", snap)
+	}
+	if err := put(t, s, "a", ""); err != nil { // tombstone
+		t.Fatal(err)
+	}
+	if _, ok := s.Snapshot().Entries["a"]; ok {
+		t.Fatal("tombstone did not delete")
+	}
+}
+
+func TestRejectedRecordKeepsPreviousValue(t *testing.T) {
+	s := open(t, newCluster(t))
+	if err := put(t, s, "a", `{"count":2}`); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{`{"count":-1}`, `garbage`, `{"count":`} {
+		if err := put(t, s, "a", bad); err == nil {
+			t.Fatalf("%q accepted", bad)
+		}
+	}
+	if got := s.Snapshot().Entries["a"].Count; got != 2 {
+		t.Fatalf("value %d after rejected records, want 2", got)
+	}
+	if s.Rejected() != 3 {
+		t.Fatalf("rejected %d, want 3", s.Rejected())
+	}
+	// The store keeps working after rejections.
+	if err := put(t, s, "b", `{"count":5}`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNodesConvergeAndRestartRebuilds(t *testing.T) {
+	opts := newCluster(t)
+	a, b := open(t, opts), open(t, opts)
+	changes := make(chan uint64, 100)
+	b.Watch(func(s *Snapshot[item]) { changes <- s.Generation })
+	for i := range 20 {
+		if err := put(t, a, fmt.Sprintf("k%d", i%5), fmt.Sprintf(`{"count":%d}`, i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := put(t, a, "k0", ""); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"k1": 17, "k2": 18, "k3": 19, "k4": 20}
+	deadline := time.Now().Add(10 * time.Second)
+	for !sameCounts(b.Snapshot().Entries, want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("node b has %v, want %v", b.Snapshot().Entries, want)
+		}
+		<-changes
+	}
+	// A node started afterwards rebuilds the same state from the topic.
+	c := open(t, opts)
+	if !sameCounts(c.Snapshot().Entries, want) {
+		t.Fatalf("restarted node has %v, want %v", c.Snapshot().Entries, want)
+	}
+}
+
+func sameCounts(got map[string]item, want map[string]int) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for k, v := range want {
+		if got[k].Count != v {
+			return false
+		}
+	}
+	return true
+}
