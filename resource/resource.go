@@ -171,3 +171,36 @@ func PathForKind(kind string) string { return kinds[kind].path }
 
 // ApplyOrder returns the position of kind in dependency order.
 func ApplyOrder(kind string) int { return kinds[kind].order }
+
+// Decode validates a config-topic record: the value must be a valid
+// resource whose canonical key is exactly the record's key, so that every
+// writer addresses a resource with the same bytes and tombstones find it.
+func Decode(key, value []byte) (*Resource, error) {
+	r, err := Parse(value, "")
+	if err != nil {
+		return nil, err
+	}
+	if want := r.Key(); !bytes.Equal(key, want) {
+		return nil, &Error{Field: "key", Msg: fmt.Sprintf("record key %s does not match the document; expect %s", key, want)}
+	}
+	return r, nil
+}
+
+// IdentityKey returns the canonical key of the resource a document names,
+// validating only its kind and metadata (a DELETE needs no spec).
+func IdentityKey(data []byte) ([]byte, error) {
+	var doc document
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{Msg: "invalid identity: " + err.Error()}
+	}
+	k, ok := kinds[doc.Kind]
+	if !ok {
+		return nil, fieldErr("kind", "unknown kind %q", doc.Kind)
+	}
+	identity, err := k.metadata(doc.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	r := Resource{Kind: doc.Kind, Identity: identity}
+	return r.Key(), nil
+}

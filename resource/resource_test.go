@@ -110,3 +110,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeRequiresCanonicalKey(t *testing.T) {
+	doc := []byte(`{"apiVersion":"gateway/v2","kind":"GatewayGroup","metadata":{"name":"g"},"spec":{}}`)
+	if _, err := Decode([]byte(`{"kind":"GatewayGroup","metadata":{"name":"g"}}`), doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`{"metadata":{"name":"g"},"kind":"GatewayGroup"}`, `{"kind": "GatewayGroup", "metadata": {"name": "g"}}`, `{"kind":"GatewayGroup","metadata":{"name":"h"}}`, ``} {
+		if _, err := Decode([]byte(key), doc); err == nil {
+			t.Errorf("key %q accepted", key)
+		}
+	}
+}
