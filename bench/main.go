@@ -170,6 +170,7 @@ func startGateway(binary, bootstrap string) (*gateway, error) {
 		"GATEWAY_PORT_COUNT=3",
 		"GATEWAY_HTTP_PORT=39599",
 		"GATEWAY_LOG_LEVEL=warn",
+		`GATEWAY_ADMIN_API_USERS=[{"username":"bench","password":"bench-password","admin":true}]`,
 	)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/strait-gateway/strait/admin"
 	"github.com/strait-gateway/strait/backing"
 	"github.com/strait-gateway/strait/server"
 )
@@ -112,8 +113,16 @@ func startEmbedded() (*backend, error) {
 	return &backend{name: "embedded", direct: srv.Embedded().Cluster().ListenAddrs()[0], gateway: srv, nodes: 1}, nil
 }
 
+// e2eAdminUsers is the admin API account of the e2e gateways.
+const e2eAdminUsers = `[{"username":"e2e-admin","password":"e2e-admin-password","admin":true}]`
+
 func gatewayConfig() server.Config {
+	users, err := admin.ParseUsers(e2eAdminUsers)
+	if err != nil {
+		panic(err)
+	}
 	return server.Config{
+		AdminUsers:      users,
 		BindHost:        "127.0.0.1",
 		AdvertisedHost:  "127.0.0.1",
 		HTTPPort:        0,

@@ -95,6 +95,7 @@ func jaasConfig(module, user, password string) string {
 // range of a one-node cluster numbered from 1.
 func securedGatewayConfig(t *testing.T, env map[string]string) server.Config {
 	t.Helper()
+	env["GATEWAY_ADMIN_API_USERS"] = e2eAdminUsers
 	cfg, err := server.FromEnv(mapEnv(env))
 	if err != nil {
 		t.Fatalf("server.FromEnv: %v", err)

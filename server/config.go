@@ -2,10 +2,13 @@ package server
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/strait-gateway/strait/admin"
 	"github.com/strait-gateway/strait/backing"
 )
 
@@ -39,6 +42,14 @@ type Config struct {
 	// Backing is the backing cluster; Embedded is set instead when
 	// KAFKA_BOOTSTRAP_SERVERS is unset.
 	Backing backing.Config
+	// ClusterID is GATEWAY_CLUSTER_ID (default gateway): nodes sharing it
+	// share state; it names the internal topics.
+	ClusterID string
+	// ConfigReplicationFactor is GATEWAY_CONFIG_TOPIC_REPLICATION_FACTOR
+	// (default -1, the broker default).
+	ConfigReplicationFactor int16
+	// AdminUsers are the admin API accounts (GATEWAY_ADMIN_API_USERS).
+	AdminUsers []admin.User
 	// Embedded starts an in-process cluster of EmbeddedBrokers brokers.
 	Embedded        bool
 	EmbeddedBrokers int
@@ -49,20 +60,31 @@ type Config struct {
 func FromEnv(env backing.Env) (Config, error) {
 	p := parser{env: env}
 	cfg := Config{
-		BindHost:        p.str("GATEWAY_BIND_HOST", "0.0.0.0"),
-		PortStart:       p.integer("GATEWAY_PORT_START", 6969, 1, 65535),
-		PortCount:       p.integer("GATEWAY_PORT_COUNT", 0, 0, 65535),
-		MinBrokerID:     int32(p.integer("GATEWAY_MIN_BROKERID", 0, 0, 1<<31-1)),
-		AdvertisedHost:  p.str("GATEWAY_ADVERTISED_HOST", "localhost"),
-		HTTPPort:        p.integer("GATEWAY_HTTP_PORT", 8888, -1, 65535),
-		MaxFrameBytes:   int32(p.integer("GATEWAY_SOCKET_REQUEST_MAX_BYTES", 104857600, 1024, 1<<31-1)),
-		MaxInFlight:     p.integer("GATEWAY_MAX_INFLIGHT_REQUESTS", 1000, 1, 1<<20),
-		DrainTimeout:    time.Duration(p.integer("GATEWAY_DRAIN_TIMEOUT_MS", 30000, 0, 1<<31-1)) * time.Millisecond,
-		RefreshInterval: time.Duration(p.integer("GATEWAY_METADATA_REFRESH_MS", 10000, 100, 1<<31-1)) * time.Millisecond,
-		EmbeddedBrokers: p.integer("GATEWAY_EMBEDDED_BROKERS", 1, 1, 16),
+		BindHost:                p.str("GATEWAY_BIND_HOST", "0.0.0.0"),
+		PortStart:               p.integer("GATEWAY_PORT_START", 6969, 1, 65535),
+		PortCount:               p.integer("GATEWAY_PORT_COUNT", 0, 0, 65535),
+		MinBrokerID:             int32(p.integer("GATEWAY_MIN_BROKERID", 0, 0, 1<<31-1)),
+		AdvertisedHost:          p.str("GATEWAY_ADVERTISED_HOST", "localhost"),
+		HTTPPort:                p.integer("GATEWAY_HTTP_PORT", 8888, -1, 65535),
+		MaxFrameBytes:           int32(p.integer("GATEWAY_SOCKET_REQUEST_MAX_BYTES", 104857600, 1024, 1<<31-1)),
+		MaxInFlight:             p.integer("GATEWAY_MAX_INFLIGHT_REQUESTS", 1000, 1, 1<<20),
+		DrainTimeout:            time.Duration(p.integer("GATEWAY_DRAIN_TIMEOUT_MS", 30000, 0, 1<<31-1)) * time.Millisecond,
+		RefreshInterval:         time.Duration(p.integer("GATEWAY_METADATA_REFRESH_MS", 10000, 100, 1<<31-1)) * time.Millisecond,
+		EmbeddedBrokers:         p.integer("GATEWAY_EMBEDDED_BROKERS", 1, 1, 16),
+		ClusterID:               p.str("GATEWAY_CLUSTER_ID", "gateway"),
+		ConfigReplicationFactor: int16(p.integer("GATEWAY_CONFIG_TOPIC_REPLICATION_FACTOR", -1, -1, 32767)),
 	}
 	if p.err != nil {
 		return Config{}, p.err
+	}
+	if !clusterIDRE.MatchString(cfg.ClusterID) {
+		return Config{}, fmt.Errorf("config: GATEWAY_CLUSTER_ID %q: expect letters, digits, '.', '_' or '-' (it names topics)", cfg.ClusterID)
+	}
+	if users := env.Get("GATEWAY_ADMIN_API_USERS"); users != "" {
+		var err error
+		if cfg.AdminUsers, err = admin.ParseUsers(users); err != nil {
+			return Config{}, err
+		}
 	}
 	if cfg.PortCount > 0 && cfg.PortStart+cfg.PortCount-1 > 65535 {
 		return Config{}, fmt.Errorf("config: GATEWAY_PORT_START %d + GATEWAY_PORT_COUNT %d runs past port 65535", cfg.PortStart, cfg.PortCount)
@@ -72,7 +94,21 @@ func FromEnv(env backing.Env) (Config, error) {
 		return Config{}, err
 	}
 	cfg.Backing, cfg.Embedded = b, !ok
+	if !cfg.Embedded && !slices.ContainsFunc(cfg.AdminUsers, func(u admin.User) bool { return u.Admin }) {
+		return Config{}, fmt.Errorf("config: GATEWAY_ADMIN_API_USERS has no admin user; with a real backing cluster one is required (there is no default password)")
+	}
 	return cfg, nil
+}
+
+var clusterIDRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,100}$`)
+
+// ConfigTopic is the name of the node's config topic.
+func (c Config) ConfigTopic() string {
+	id := c.ClusterID
+	if id == "" {
+		id = "gateway"
+	}
+	return "_strait_" + id + "_config"
 }
 
 // parser reads typed settings and keeps the first error.

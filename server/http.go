@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/strait-gateway/strait/admin"
 )
 
 // routes serves the node's HTTP endpoints: liveness (the process answers)
@@ -23,6 +25,7 @@ func (s *Server) routes() http.Handler {
 			"checks": map[string]bool{"listeners": listening, "backingCluster": backing},
 		})
 	})
+	admin.New(s.config, s.cfg.AdminUsers, s.log.Named("admin")).Register(mux)
 	return mux
 }
 

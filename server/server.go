@@ -17,8 +17,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
+	"github.com/strait-gateway/strait/admin"
 	"github.com/strait-gateway/strait/backing"
 	"github.com/strait-gateway/strait/gateway"
+	"github.com/strait-gateway/strait/resource"
+	"github.com/strait-gateway/strait/store"
 )
 
 // Server is one running Strait node.
@@ -27,6 +30,7 @@ type Server struct {
 	log       *zap.Logger
 	embedded  *backing.Embedded
 	client    *kgo.Client
+	config    *store.Store[*resource.Resource]
 	refresher *gateway.Refresher
 	gateway   *gateway.Gateway
 	http      *http.Server
@@ -61,6 +65,9 @@ func (s *Server) start(ctx context.Context) error {
 		return fmt.Errorf("server: backing client: %w", err)
 	}
 	s.client = client
+	if err := s.openConfig(ctx, cfg); err != nil {
+		return err
+	}
 	topology := gateway.NewTopology()
 	s.refresher = gateway.NewRefresher(kadm.NewClient(client), topology, cfg.RefreshInterval, s.log.Named("topology"))
 
@@ -109,6 +116,37 @@ func (s *Server) start(ctx context.Context) error {
 		s.log.Info("http listening", zap.String("address", s.httpAddr))
 	}
 	return nil
+}
+
+// embeddedAdmin is the admin API account of the embedded development mode,
+// the only mode with a default credential; it is printed at start-up.
+var embeddedAdmin = admin.User{Username: "admin", Password: "strait-dev-only", Admin: true}
+
+// openConfig loads the config topic and prepares the admin API's users.
+func (s *Server) openConfig(ctx context.Context, cfg Config) error {
+	if cfg.Embedded && len(s.cfg.AdminUsers) == 0 {
+		s.cfg.AdminUsers = []admin.User{embeddedAdmin}
+		s.log.Warn("embedded mode: admin API user 'admin' with password 'strait-dev-only'; set GATEWAY_ADMIN_API_USERS for anything else")
+	}
+	// No client is served before the configuration is complete: serving
+	// without it would skip whatever policies it holds.
+	for {
+		st, err := store.Open(ctx, cfg.Backing.ClientOpts(), store.Config{
+			Topic:             cfg.ConfigTopic(),
+			ReplicationFactor: cfg.ConfigReplicationFactor,
+			Log:               s.log.Named("store"),
+		}, resource.Decode)
+		if err == nil {
+			s.config = st
+			return nil
+		}
+		s.log.Warn("waiting for the config topic; listeners stay closed until it is loaded", zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("server: config topic never loaded: %w", err)
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // firstRefresh reads the backing cluster once. Without a configured port
@@ -161,6 +199,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) closeBacking() {
+	if s.config != nil {
+		s.config.Close()
+	}
 	if s.client != nil {
 		s.client.Close()
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/strait-gateway/strait/backing"
@@ -38,12 +39,16 @@ func TestFromEnv(t *testing.T) {
 		{map[string]string{"GATEWAY_PORT_START": "65530", "GATEWAY_PORT_COUNT": "10"}, "past port 65535"},
 		{map[string]string{"GATEWAY_SOCKET_REQUEST_MAX_BYTES": "10"}, "GATEWAY_SOCKET_REQUEST_MAX_BYTES"},
 		{map[string]string{"KAFKA_BOOTSTRAP_SERVERS": "k:9092", "KAFKA_SECURITY_PROTOCOL": "nope"}, "KAFKA_SECURITY_PROTOCOL"},
+		{map[string]string{"KAFKA_BOOTSTRAP_SERVERS": "k:9092"}, "GATEWAY_ADMIN_API_USERS"},
+		{map[string]string{"KAFKA_BOOTSTRAP_SERVERS": "k:9092", "GATEWAY_ADMIN_API_USERS": `[{"username":"ro","password":"12345678","admin":false}]`}, "no admin user"},
+		{map[string]string{"GATEWAY_CLUSTER_ID": "has space"}, "GATEWAY_CLUSTER_ID"},
 	} {
 		if _, err := FromEnv(mapEnv(tc.env)); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%v: err = %v, want one naming %s", tc.env, err, tc.wantErr)
 		}
 	}
-	cfg, err = FromEnv(mapEnv(map[string]string{"KAFKA_BOOTSTRAP_SERVERS": "k1:9092,k2:9092", "GATEWAY_MIN_BROKERID": "100"}))
+	cfg, err = FromEnv(mapEnv(map[string]string{"KAFKA_BOOTSTRAP_SERVERS": "k1:9092,k2:9092", "GATEWAY_MIN_BROKERID": "100",
+		"GATEWAY_ADMIN_API_USERS": `[{"username":"ops","password":"a-long-secret","admin":true}]`}))
 	if err != nil || cfg.Embedded || len(cfg.Backing.Bootstrap) != 2 || cfg.MinBrokerID != 100 {
 		t.Fatalf("cfg %+v, err %v", cfg, err)
 	}
@@ -99,17 +104,44 @@ func TestHealthOnEmbeddedCluster(t *testing.T) {
 	}
 }
 
-func TestNotReadyWhileBackingUnreachable(t *testing.T) {
+func TestNotReadyWhenBackingGoesAway(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := testConfig()
-	cfg.Backing = backing.Config{Bootstrap: []string{"127.0.0.1:1"}, SecurityProtocol: "PLAINTEXT"}
-	cfg.PortCount = 3 // listeners open without asking the cluster
+	cfg.Backing = backing.Config{Bootstrap: c.ListenAddrs(), SecurityProtocol: "PLAINTEXT"}
+	cfg.PortCount = 3
 	s := start(t, cfg)
-	code, body := health(t, s, "/health/ready")
-	checks, _ := body["checks"].(map[string]any)
-	if code != http.StatusServiceUnavailable || checks["listeners"] != true || checks["backingCluster"] != false {
-		t.Fatalf("ready: %d %v", code, body)
+	if code, body := health(t, s, "/health/ready"); code != http.StatusOK {
+		t.Fatalf("ready before the cluster went away: %d %v", code, body)
+	}
+	c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := health(t, s, "/health/ready")
+		checks, _ := body["checks"].(map[string]any)
+		if code == http.StatusServiceUnavailable && checks["listeners"] == true && checks["backingCluster"] == false {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d %v after the backing cluster went away", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if code, _ := health(t, s, "/health/live"); code != http.StatusOK {
 		t.Fatalf("live: %d", code)
+	}
+}
+
+func TestStartWaitsForTheConfigTopic(t *testing.T) {
+	cfg := testConfig()
+	cfg.Backing = backing.Config{Bootstrap: []string{"127.0.0.1:1"}, SecurityProtocol: "PLAINTEXT"}
+	cfg.PortCount = 3
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	if s, err := Start(ctx, cfg, zaptest.NewLogger(t)); err == nil {
+		_ = s.Shutdown(context.Background())
+		t.Fatal("started without its configuration")
 	}
 }
