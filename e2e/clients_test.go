@@ -127,6 +127,9 @@ func saramaConfig() *sarama.Config {
 	cfg := sarama.NewConfig()
 	cfg.Version = sarama.V3_6_0_0
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	// One request in flight: a retried batch can then never land behind a
+	// later one, so per-key order holds (sarama is not idempotent here).
+	cfg.Net.MaxOpenRequests = 1
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Partitioner = sarama.NewHashPartitioner
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
