@@ -298,14 +298,12 @@ func identityKey(kind, name string, body []byte) ([]byte, error) {
 			meta = map[string]json.RawMessage{"scope": scope}
 		}
 	}
+	if meta == nil {
+		meta = map[string]json.RawMessage{}
+	}
 	if name != "" {
 		meta["name"], _ = json.Marshal(name)
 	}
 	metaJSON, _ := json.Marshal(meta)
-	doc, _ := json.Marshal(map[string]json.RawMessage{
-		"apiVersion": json.RawMessage(`"` + resource.APIVersion + `"`),
-		"kind":       json.RawMessage(`"` + kind + `"`),
-		"metadata":   metaJSON,
-	})
-	return resource.IdentityKey(doc)
+	return resource.IdentityKey(kind, metaJSON)
 }

@@ -140,6 +140,9 @@ func TestValidationErrorsNameTheField(t *testing.T) {
 			t.Errorf("PUT %s: %d %s, want 400 naming %s", tc.path, code, out, tc.field)
 		}
 	}
+	if code, out := do(t, srv, call{method: "DELETE", path: "/gateway/v2/group", body: `{"metadata":null}`}); code != 400 {
+		t.Errorf("DELETE with null metadata: %d %s, want 400", code, out)
+	}
 	if code, _ := do(t, srv, call{method: "GET", path: "/gateway/v2/topics"}); code != 404 {
 		t.Errorf("unknown endpoint answered %d", code)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -30,7 +29,7 @@ func measure(addr, topic string, records, size, rate int, latencyD time.Duration
 		return res, err
 	}
 	defer cl.Close()
-	ctx, cancel := waitContext(5 * time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 1, nil, topic); err != nil {
 		return res, err
@@ -164,5 +163,3 @@ func waitReady(url string, d time.Duration) error {
 	}
 	return fmt.Errorf("gateway not ready after %s", d)
 }
-
-func numCPU() int { return runtime.NumCPU() }

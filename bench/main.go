@@ -5,12 +5,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -213,9 +213,5 @@ func machine() string {
 			}
 		}
 	}
-	return fmt.Sprintf("%d cores, %s", numCPU(), cpu)
-}
-
-func waitContext(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
+	return fmt.Sprintf("%d cores, %s", runtime.NumCPU(), cpu)
 }

@@ -125,6 +125,7 @@ func (w *rewriter) rewrite(key, version int16, body, dst []byte) (out []byte, ch
 // broker's own minimum is kept when it is higher: Kafka 4 removed old
 // versions (KIP-896) and the gateway never down-converts.
 func (w *rewriter) narrowVersions(r *kmsg.ApiVersionsResponse) {
+	cluster, known := w.topology.clusterVersions()
 	keep := r.ApiKeys[:0]
 	for _, k := range r.ApiKeys {
 		ki := info(k.ApiKey)
@@ -132,7 +133,8 @@ func (w *rewriter) narrowVersions(r *kmsg.ApiVersionsResponse) {
 			continue
 		}
 		k.MaxVersion = min(k.MaxVersion, ki.maxVersion)
-		if cr, known := w.topology.clusterRange(k.ApiKey); known {
+		if known {
+			cr := cluster[k.ApiKey]
 			if !cr.supported {
 				continue
 			}

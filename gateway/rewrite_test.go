@@ -201,17 +201,18 @@ func TestApiVersionsUnsupportedVersionIsReadAsV0(t *testing.T) {
 
 func TestSetVersionsIntersection(t *testing.T) {
 	topo := NewTopology()
-	if _, known := topo.clusterRange(keyProduce); known {
+	if _, known := topo.clusterVersions(); known {
 		t.Fatal("versions known before any broker answered")
 	}
 	topo.SetVersions([][]KeyVersions{
 		{{Key: 0, Min: 3, Max: 12}, {Key: 1, Min: 4, Max: 17}},
 		{{Key: 0, Min: 5, Max: 11}},
 	})
-	if r, _ := topo.clusterRange(0); !r.supported || r.min != 5 || r.max != 11 {
+	table, _ := topo.clusterVersions()
+	if r := table[0]; !r.supported || r.min != 5 || r.max != 11 {
 		t.Errorf("produce: %+v", r)
 	}
-	if r, _ := topo.clusterRange(1); r.supported {
+	if r := table[1]; r.supported {
 		t.Errorf("fetch supported although one broker lacks it: %+v", r)
 	}
 }

@@ -140,13 +140,14 @@ func (t *Topology) SetVersions(perBroker [][]KeyVersions) {
 	t.mu.Unlock()
 }
 
-// clusterRange returns the cluster-wide range of a key; known is false when
-// no broker's versions have been read yet.
-func (t *Topology) clusterRange(key int16) (r versionRange, known bool) {
+// clusterVersions returns the cluster-wide version table; known is false
+// when no broker's versions have been read yet.
+func (t *Topology) clusterVersions() (table *[maxKeys]versionRange, known bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if !t.ready {
-		return versionRange{}, false
+		return nil, false
 	}
-	return t.versions[key], true
+	v := t.versions
+	return &v, true
 }

@@ -186,21 +186,17 @@ func Decode(key, value []byte) (*Resource, error) {
 	return r, nil
 }
 
-// IdentityKey returns the canonical key of the resource a document names,
-// validating only its kind and metadata (a DELETE needs no spec).
-func IdentityKey(data []byte) ([]byte, error) {
-	var doc document
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{Msg: "invalid identity: " + err.Error()}
-	}
-	k, ok := kinds[doc.Kind]
+// IdentityKey returns the canonical key of the resource of kind that
+// metadata identifies, validating only the metadata (a DELETE needs no spec).
+func IdentityKey(kindName string, metadata json.RawMessage) ([]byte, error) {
+	k, ok := kinds[kindName]
 	if !ok {
-		return nil, fieldErr("kind", "unknown kind %q", doc.Kind)
+		return nil, fieldErr("kind", "unknown kind %q", kindName)
 	}
-	identity, err := k.metadata(doc.Metadata)
+	identity, err := k.metadata(metadata)
 	if err != nil {
 		return nil, err
 	}
-	r := Resource{Kind: doc.Kind, Identity: identity}
+	r := Resource{Kind: kindName, Identity: identity}
 	return r.Key(), nil
 }
