@@ -58,7 +58,11 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	// Documents come back byte for byte as stored, so a GET fed back to
+	// PUT is NOT_CHANGED even when it holds <, > or &.
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
 
 type userKey struct{}

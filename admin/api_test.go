@@ -114,9 +114,18 @@ func TestUpsertLifecycle(t *testing.T) {
 	if code != 200 || !strings.Contains(out, "admin2") {
 		t.Fatalf("GET: %d %s", code, out)
 	}
-	// What GET returns can be PUT back unchanged.
+	// What GET returns can be PUT back unchanged, even with characters an
+	// HTML-safe encoder would escape.
 	if got := upsert(strings.TrimSpace(out), ""); got != "NOT_CHANGED" {
 		t.Fatalf("PUT of GET output: %s", got)
+	}
+	regex := `{"apiVersion":"gateway/v2","kind":"Interceptor","metadata":{"name":"i"},"spec":{"pluginClass":"p","priority":1,"config":{"topic":"<a>&b.*"}}}`
+	if code, out := do(t, srv, call{method: "PUT", path: "/gateway/v2/interceptor", body: regex}); code != 200 {
+		t.Fatalf("PUT with <>&: %d %s", code, out)
+	}
+	_, out = do(t, srv, call{method: "GET", path: "/gateway/v2/interceptor/i"})
+	if code, again := do(t, srv, call{method: "PUT", path: "/gateway/v2/interceptor", body: strings.TrimSpace(out)}); code != 200 || !strings.Contains(again, "NOT_CHANGED") {
+		t.Fatalf("PUT of GET output with <>&: %d %s (GET gave %s)", code, again, out)
 	}
 	if code, out := do(t, srv, call{method: "DELETE", path: "/gateway/v2/group/group-a"}); code != 204 {
 		t.Fatalf("DELETE: %d %s", code, out)

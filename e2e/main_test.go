@@ -47,6 +47,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	defer removeBinary()
 	var err error
 	if embedded, err = startEmbedded(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
