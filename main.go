@@ -14,10 +14,14 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/strait-gateway/strait/cli"
 	"github.com/strait-gateway/strait/server"
 )
 
 func main() {
+	if len(os.Args) > 1 { // apply, get, delete, help: the admin API client
+		os.Exit(cli.Run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "strait:", err)
 		os.Exit(1)
@@ -29,7 +33,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(os.Getenv("GATEWAY_LOG_LEVEL"))
+	log, err := newLogger(os.Getenv("GATEWAY_LOG_LEVEL"), os.Getenv("GATEWAY_LOG_FORMAT"))
 	if err != nil {
 		return err
 	}
@@ -52,8 +56,9 @@ func run() error {
 	return nil
 }
 
-// newLogger returns a JSON logger at the given level (default info).
-func newLogger(level string) (*zap.Logger, error) {
+// newLogger returns a logger at the given level (default info) writing
+// JSON (format json, the default) or human-readable lines (console).
+func newLogger(level, format string) (*zap.Logger, error) {
 	lvl := zapcore.InfoLevel
 	if level != "" {
 		if err := lvl.Set(level); err != nil {
@@ -63,5 +68,14 @@ func newLogger(level string) (*zap.Logger, error) {
 	cfg := zap.NewProductionConfig()
 	cfg.Level = zap.NewAtomicLevelAt(lvl)
 	cfg.Sampling = nil
+	switch format {
+	case "", "json":
+	case "console":
+		cfg.Encoding = "console"
+		cfg.EncoderConfig = zap.NewDevelopmentEncoderConfig()
+		cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	default:
+		return nil, fmt.Errorf("config: GATEWAY_LOG_FORMAT %q: expect json or console", format)
+	}
 	return cfg.Build()
 }

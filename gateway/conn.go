@@ -13,6 +13,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
+
+	"github.com/strait-gateway/strait/metrics"
 )
 
 // chunkSize is the per-direction buffer of a connection. A frame that fits
@@ -29,6 +31,7 @@ const maxResponseSize = 1 << 30
 type inflight struct {
 	correlationID int32
 	key, version  int16
+	arrived       time.Time // when the request frame's header was read
 	// local is a response body the gateway produced itself; it is written
 	// in this request's place instead of reading from the broker.
 	local []byte
@@ -96,12 +99,27 @@ func (c *conn) serve() {
 	if respErr := <-respDone; err == nil || isClosed(err) {
 		err = respErr
 	}
-	if err != nil && !isClosed(err) {
+	var uf *upstreamFailure
+	switch {
+	case errors.As(err, &uf) && !errors.Is(err, net.ErrClosed): // not closed by the gateway
+		c.gw.cfg.Metrics.UpstreamError(uf.kind)
 		c.log.Info("connection closed", zap.Error(err))
-	} else {
+	case err != nil && !isClosed(err):
+		c.log.Info("connection closed", zap.Error(err))
+	default:
 		c.log.Debug("connection closed")
 	}
 }
+
+// upstreamFailure is a failure of the broker connection. The one that ends
+// a client connection is counted by kind.
+type upstreamFailure struct {
+	kind metrics.UpstreamError
+	err  error
+}
+
+func (e *upstreamFailure) Error() string { return e.err.Error() }
+func (e *upstreamFailure) Unwrap() error { return e.err }
 
 // drain stops reading new requests; the responses to requests already
 // forwarded are still delivered.
@@ -132,6 +150,8 @@ func (c *conn) readRequests() error {
 		if err != nil {
 			return fmt.Errorf("gateway: request: %w", err)
 		}
+		arrived := time.Now()
+		c.gw.cfg.Metrics.Request(h.key, 4+int(h.size))
 		rest := int64(h.size) - (requestPeekLen - 4)
 		ki := info(h.key)
 
@@ -139,7 +159,7 @@ func (c *conn) readRequests() error {
 			if err := c.discard(c.client, rest); err != nil {
 				return c.readErr("read request", err)
 			}
-			if err := c.enqueue(inflight{correlationID: h.correlationID, key: h.key, local: unsupportedApiVersions()}); err != nil {
+			if err := c.enqueue(inflight{correlationID: h.correlationID, key: h.key, arrived: arrived, local: unsupportedApiVersions()}); err != nil {
 				return err
 			}
 			continue
@@ -163,11 +183,14 @@ func (c *conn) readRequests() error {
 			head, rest = head+n, rest-int64(n)
 		}
 		if expectResponse {
-			if err := c.enqueue(inflight{correlationID: h.correlationID, key: h.key, version: h.version}); err != nil {
+			if err := c.enqueue(inflight{correlationID: h.correlationID, key: h.key, version: h.version, arrived: arrived}); err != nil {
 				return err
 			}
 		}
-		if err := forward(c.upstream, c.client, b, head, rest); err != nil {
+		if failed, err := forward(c.upstream, c.client, b, head, rest); err != nil {
+			if failed == c.upstream {
+				return &upstreamFailure{metrics.UpstreamIO, fmt.Errorf("gateway: forward request upstream: %w", err)}
+			}
 			return c.readErr("forward request", err)
 		}
 	}
@@ -195,20 +218,25 @@ func (c *conn) writeResponses() error {
 			continue
 		}
 		if _, err := io.ReadFull(c.upstream, b.chunk[:responsePeekLen]); err != nil {
-			return fmt.Errorf("gateway: read upstream response: %w", err)
+			return &upstreamFailure{metrics.UpstreamIO, fmt.Errorf("gateway: read upstream response: %w", err)}
 		}
 		size, corr, err := parseResponsePeek(b.chunk, maxResponseSize)
 		if err != nil {
-			return fmt.Errorf("gateway: upstream response: %w", err)
+			return &upstreamFailure{metrics.UpstreamResponse, fmt.Errorf("gateway: upstream response: %w", err)}
 		}
 		if corr != e.correlationID {
-			return fmt.Errorf("gateway: upstream answered correlation id %d, expected %d", corr, e.correlationID)
+			return &upstreamFailure{metrics.UpstreamResponse,
+				fmt.Errorf("gateway: upstream answered correlation id %d, expected %d", corr, e.correlationID)}
 		}
 		rest := int64(size) - 4
 		if !inspectResponse(e.key, e.version) {
-			if err := forward(c.client, c.upstream, b, responsePeekLen, rest); err != nil {
+			if failed, err := forward(c.client, c.upstream, b, responsePeekLen, rest); err != nil {
+				if failed == c.upstream {
+					return &upstreamFailure{metrics.UpstreamIO, fmt.Errorf("gateway: read upstream response: %w", err)}
+				}
 				return fmt.Errorf("gateway: forward response: %w", err)
 			}
+			c.gw.cfg.Metrics.Response(e.key, int(size)+4, e.arrived)
 			continue
 		}
 		if err := c.rewriteResponse(e, rest); err != nil {
@@ -225,19 +253,19 @@ func (c *conn) rewriteResponse(e inflight, size int64) error {
 	frame := append((*in)[:0], c.resp.chunk[:responsePeekLen]...)
 	frame = frame[:responsePeekLen+size]
 	if _, err := io.ReadFull(c.upstream, frame[responsePeekLen:]); err != nil {
-		return fmt.Errorf("gateway: read upstream response: %w", err)
+		return &upstreamFailure{metrics.UpstreamIO, fmt.Errorf("gateway: read upstream response: %w", err)}
 	}
 	body := frame[responsePeekLen:]
 	tags, err := skipResponseHeaderTags(body, e.key, e.version)
 	if err != nil {
-		return fmt.Errorf("gateway: %s response header: %w", kmsg.NameForKey(e.key), err)
+		return &upstreamFailure{metrics.UpstreamResponse, fmt.Errorf("gateway: %s response header: %w", kmsg.NameForKey(e.key), err)}
 	}
 	out := getBuffer(0)
 	defer putBuffer(out)
 	*out = append((*out)[:0], frame[:responsePeekLen+tags]...)
 	rewritten, changed, err := c.gw.rewriter.rewrite(e.key, e.version, body[tags:], *out)
 	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
+		return &upstreamFailure{metrics.UpstreamResponse, fmt.Errorf("gateway: %w", err)}
 	}
 	if changed {
 		*out = rewritten
@@ -247,6 +275,7 @@ func (c *conn) rewriteResponse(e inflight, size int64) error {
 	if _, err := c.client.Write(frame); err != nil {
 		return fmt.Errorf("gateway: write response: %w", err)
 	}
+	c.gw.cfg.Metrics.Response(e.key, len(frame), e.arrived)
 	return nil
 }
 
@@ -255,8 +284,12 @@ func (c *conn) writeLocal(e inflight) error {
 	frame := make([]byte, 8, 8+len(e.local))
 	binary.BigEndian.PutUint32(frame[0:4], uint32(4+len(e.local)))
 	binary.BigEndian.PutUint32(frame[4:8], uint32(e.correlationID))
-	_, err := c.client.Write(append(frame, e.local...))
-	return err
+	frame = append(frame, e.local...)
+	if _, err := c.client.Write(frame); err != nil {
+		return err
+	}
+	c.gw.cfg.Metrics.Response(e.key, len(frame), e.arrived)
+	return nil
 }
 
 // enqueue records a request awaiting its response. It blocks while the
@@ -273,32 +306,41 @@ func (c *conn) enqueue(e inflight) error {
 // forward sends the frame head already read into b.chunk[:head] followed
 // by the next rest bytes of src to dst. A frame that fits the chunk goes out
 // in one write; a larger one is streamed, spliced in the kernel when both
-// ends are plain TCP connections.
-func forward(dst, src net.Conn, b *halfBuffer, head int, rest int64) error {
+// ends are plain TCP connections. On failure it also returns the end that
+// failed, or nil when splice cannot tell: it reports one error for both.
+func forward(dst, src net.Conn, b *halfBuffer, head int, rest int64) (failed net.Conn, err error) {
 	if int64(head)+rest <= int64(len(b.chunk)) {
 		frame := b.chunk[:head+int(rest)]
 		if _, err := io.ReadFull(src, frame[head:]); err != nil {
-			return err
+			return src, err
 		}
-		_, err := dst.Write(frame)
-		return err
+		if _, err := dst.Write(frame); err != nil {
+			return dst, err
+		}
+		return nil, nil
 	}
 	if _, err := dst.Write(b.chunk[:head]); err != nil {
-		return err
+		return dst, err
 	}
 	b.limit.R, b.limit.N = src, rest
-	var err error
 	_, srcTCP := src.(*net.TCPConn)
 	if d, dstTCP := dst.(*net.TCPConn); srcTCP && dstTCP {
-		_, err = d.ReadFrom(&b.limit)
+		if _, err := d.ReadFrom(&b.limit); err != nil {
+			return nil, err
+		}
 	} else {
-		b.out.Writer = dst
-		_, err = io.CopyBuffer(&b.out, &b.limit, b.chunk)
+		b.out = writerOnly{Writer: dst}
+		if _, err := io.CopyBuffer(&b.out, &b.limit, b.chunk); err != nil {
+			if b.out.failed {
+				return dst, err
+			}
+			return src, err
+		}
 	}
-	if err == nil && b.limit.N != 0 {
-		err = io.ErrUnexpectedEOF
+	if b.limit.N != 0 {
+		return src, io.ErrUnexpectedEOF
 	}
-	return err
+	return nil, nil
 }
 
 // discard skips n bytes of src.
@@ -330,8 +372,17 @@ func (c *conn) readErr(what string, err error) error {
 }
 
 // writerOnly hides a writer's ReadFrom, so io.CopyBuffer uses the buffer it
-// is given instead of allocating one.
-type writerOnly struct{ io.Writer }
+// is given instead of allocating one. It notes whether a write failed.
+type writerOnly struct {
+	io.Writer
+	failed bool
+}
+
+func (w *writerOnly) Write(p []byte) (int, error) {
+	n, err := w.Writer.Write(p)
+	w.failed = w.failed || err != nil || n < len(p)
+	return n, err
+}
 
 func isClosed(err error) bool {
 	return errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF)

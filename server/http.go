@@ -7,8 +7,10 @@ import (
 	"github.com/strait-gateway/strait/admin"
 )
 
-// routes serves the node's HTTP endpoints: liveness (the process answers)
-// and readiness (listeners open and the backing cluster reachable).
+// routes serves the node's HTTP endpoints: liveness (the process answers),
+// readiness (listeners open and the backing cluster reachable), Prometheus
+// metrics, and the admin API. Health and metrics need no credentials: they
+// carry no tenant data.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health/live", func(w http.ResponseWriter, _ *http.Request) {
@@ -25,6 +27,7 @@ func (s *Server) routes() http.Handler {
 			"checks": map[string]bool{"listeners": listening, "backingCluster": backing},
 		})
 	})
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	admin.New(s.config, s.cfg.AdminUsers, s.log.Named("admin")).Register(mux)
 	return mux
 }

@@ -3,12 +3,17 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/strait-gateway/strait/backing"
@@ -144,4 +149,172 @@ func TestStartWaitsForTheConfigTopic(t *testing.T) {
 		_ = s.Shutdown(context.Background())
 		t.Fatal("started without its configuration")
 	}
+}
+
+// scrape reads the node's /metrics, without credentials, and parses it.
+func scrape(t *testing.T, s *Server) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get("http://" + s.HTTPAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fams
+}
+
+// metric returns the value of the sample of family name whose labels are
+// exactly labels (name, value pairs): a counter's or gauge's value, a
+// histogram's count. It is NaN when there is no such sample.
+func metric(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+next:
+	for _, m := range fams[name].GetMetric() {
+		if len(m.GetLabel())*2 != len(labels) {
+			continue
+		}
+		for i, l := range m.GetLabel() {
+			if l.GetName() != labels[2*i] || l.GetValue() != labels[2*i+1] {
+				continue next
+			}
+		}
+		switch {
+		case m.Counter != nil:
+			return m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			return m.GetGauge().GetValue()
+		case m.Histogram != nil:
+			return float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return math.NaN()
+}
+
+// waitMetrics scrapes until ok holds, for up to ten seconds.
+func waitMetrics(t *testing.T, s *Server, what string, ok func(map[string]*dto.MetricFamily) bool) map[string]*dto.MetricFamily {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fams := scrape(t, s)
+		if ok(fams) {
+			return fams
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics never showed %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestMetrics: traffic through a node, an admin API write and an invalid
+// hand-produced config record all show in its /metrics.
+func TestMetrics(t *testing.T) {
+	cfg := testConfig()
+	cfg.Embedded, cfg.EmbeddedBrokers = true, 1
+	s := start(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	const topic, records = "metrics-test", 5
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.KafkaAddr()), kgo.DefaultProduceTopic(topic), kgo.AllowAutoTopicCreation(),
+		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for i := range records {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte{byte(i)}}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for consumed := 0; consumed < records; {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatal(err)
+		}
+		consumed += fs.NumRecords()
+	}
+	fams := scrape(t, s)
+	for _, tc := range []struct {
+		name   string
+		labels []string
+	}{
+		{"strait_requests_total", []string{"api_key", "Produce"}},
+		{"strait_requests_total", []string{"api_key", "Fetch"}},
+		{"strait_bytes_total", []string{"api_key", "Produce", "direction", "request"}},
+		{"strait_bytes_total", []string{"api_key", "Produce", "direction", "response"}},
+		{"strait_bytes_total", []string{"api_key", "Fetch", "direction", "request"}},
+		{"strait_bytes_total", []string{"api_key", "Fetch", "direction", "response"}},
+		{"strait_request_duration_seconds", []string{"api_key", "Produce"}},
+		{"strait_connections_open", nil},
+		{"strait_store_records_applied_total", []string{"topic", cfg.MembersTopic()}},
+	} {
+		if got := metric(fams, tc.name, tc.labels...); !(got > 0) {
+			t.Errorf("%s%v = %v, want > 0", tc.name, tc.labels, got)
+		}
+	}
+	if got := metric(fams, "strait_cluster_members_live"); got != 1 {
+		t.Errorf("strait_cluster_members_live = %v, want 1 (the node itself)", got)
+	}
+	open, accepted, closed := metric(fams, "strait_connections_open"), metric(fams, "strait_connections_accepted_total"), metric(fams, "strait_connections_closed_total")
+	if open+closed != accepted {
+		t.Errorf("connections: %v open + %v closed != %v accepted", open, closed, accepted)
+	}
+
+	// A resource written through the admin API is counted by kind.
+	group := `{"apiVersion":"gateway/v2","kind":"GatewayGroup","metadata":{"name":"metrics-group"},"spec":{"members":[{"name":"alice"}]}}`
+	req, _ := http.NewRequest(http.MethodPut, "http://"+s.HTTPAddr()+"/gateway/v2/group", strings.NewReader(group))
+	req.SetBasicAuth(embeddedAdmin.Username, embeddedAdmin.Password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT group: %d", resp.StatusCode)
+	}
+	fams = scrape(t, s)
+	for kind, want := range map[string]float64{"GatewayGroup": 1, "VirtualCluster": 0, "Interceptor": 0} {
+		if got := metric(fams, "strait_config_resources", "kind", kind); got != want {
+			t.Errorf("%s resources: %v, want %v", kind, got, want)
+		}
+	}
+	topicLabel := []string{"topic", cfg.ConfigTopic()}
+	if got := metric(fams, "strait_store_records_applied_total", topicLabel...); got != 1 {
+		t.Errorf("config records applied: %v, want 1", got)
+	}
+
+	// An invalid record produced by hand to the config topic is rejected.
+	rejected := metric(fams, "strait_store_records_rejected_total", topicLabel...)
+	direct, err := kgo.NewClient(kgo.SeedBrokers(s.Embedded().Cluster().ListenAddrs()...), kgo.DefaultProduceTopic(cfg.ConfigTopic()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	broken := &kgo.Record{Key: []byte(`{"kind":"GatewayGroup","metadata":{"name":"broken"}}`), Value: []byte("not json")}
+	if err := direct.ProduceSync(ctx, broken).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	fams = waitMetrics(t, s, "the rejected record", func(f map[string]*dto.MetricFamily) bool {
+		return metric(f, "strait_store_records_rejected_total", topicLabel...) == rejected+1
+	})
+	if lag := metric(fams, "strait_store_lag_records", topicLabel...); lag != 0 {
+		t.Errorf("config store lag %v once caught up", lag)
+	}
+	if got := metric(fams, "strait_config_resources", "kind", "GatewayGroup"); got != 1 {
+		t.Errorf("GatewayGroup resources after a rejected record: %v, want 1", got)
+	}
+
+	// Once the client is gone, no connection stays open.
+	cl.Close()
+	waitMetrics(t, s, "every connection closed", func(f map[string]*dto.MetricFamily) bool {
+		return metric(f, "strait_connections_open") == 0 &&
+			metric(f, "strait_connections_closed_total") == metric(f, "strait_connections_accepted_total")
+	})
 }
