@@ -1,7 +1,10 @@
 // Command bench measures what the gateway costs: the same producer and
 // consumer load runs directly against a real Kafka broker and through a
 // Strait process, alternating, and the figures are printed side by side
-// with their ratio. Run it with `make bench`.
+// with their ratio. It then measures the declarative state (state.go): how
+// fast a config change made on one node reaches another, and how long a
+// node takes to load a large config topic. Run it with `make bench`;
+// -only data or -only state runs one part.
 package main
 
 import (
@@ -27,15 +30,22 @@ func main() {
 		size      = flag.Int("size", 1024, "record size in bytes")
 		rate      = flag.Int("rate", 5000, "records per second in the latency run")
 		latencyD  = flag.Duration("latency-duration", 5*time.Second, "length of each latency run")
+		only      = flag.String("only", "", "run only one part: data (produce/consume through the gateway) or state (config propagation and rebuild)")
+		changes   = flag.Int("state-changes", 300, "config changes timed in the propagation run")
+		resources = flag.Int("state-resources", 10000, "resources in the config topic of the rebuild run")
 	)
 	flag.Parse()
-	if err := run(*bootstrap, *binary, *rounds, *records, *size, *rate, *latencyD); err != nil {
+	if *only != "" && *only != "data" && *only != "state" {
+		fmt.Fprintf(os.Stderr, "bench: -only %q: expect data or state\n", *only)
+		os.Exit(2)
+	}
+	if err := run(*bootstrap, *binary, *only, *rounds, *records, *size, *rate, *latencyD, *changes, *resources); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bootstrap, binary string, rounds, records, size, rate int, latencyD time.Duration) error {
+func run(bootstrap, binary, only string, rounds, records, size, rate int, latencyD time.Duration, changes, resources int) error {
 	root, err := filepath.Abs(".")
 	if err != nil {
 		return err
@@ -58,13 +68,27 @@ func run(bootstrap, binary string, rounds, records, size, rate int, latencyD tim
 			return fmt.Errorf("build strait: %w", err)
 		}
 	}
-	gw, err := startGateway(binary, bootstrap)
+	fmt.Printf("machine: %s\n", machine())
+	if only != "state" {
+		if err := data(binary, bootstrap, rounds, records, size, rate, latencyD); err != nil {
+			return err
+		}
+	}
+	if only != "data" {
+		return state(binary, bootstrap, changes, resources)
+	}
+	return nil
+}
+
+// data compares produce and consume directly against the broker and
+// through a strait process.
+func data(binary, bootstrap string, rounds, records, size, rate int, latencyD time.Duration) error {
+	gw, err := startGateway(binary, bootstrap, 24500, 24599)
 	if err != nil {
 		return err
 	}
 	defer gw.stop()
 
-	fmt.Printf("machine: %s\n", machine())
 	fmt.Printf("load: %d records of %d bytes, acks=all, 3 partitions; latency at %d records/s for %s; %d alternating rounds\n\n",
 		records, size, rate, latencyD, rounds)
 	paths := []struct{ name, addr string }{{"direct", bootstrap}, {"gateway", gw.addr}}
@@ -156,10 +180,29 @@ func medianOf(v []float64) float64 {
 type gateway struct {
 	cmd  *exec.Cmd
 	addr string
+	url  string // base URL of the HTTP endpoints
 }
 
-func startGateway(binary, bootstrap string) (*gateway, error) {
-	port := 39500
+// The admin API account every strait process of the bench has.
+const adminUser, adminPassword = "bench", "bench-password"
+
+// startGateway starts a strait process with Kafka listeners from port and
+// HTTP on httpPort, and waits until it is ready. env adds settings, e.g.
+// GATEWAY_CLUSTER_ID.
+func startGateway(binary, bootstrap string, port, httpPort int, env ...string) (*gateway, error) {
+	g, err := spawnGateway(binary, bootstrap, port, httpPort, env...)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitReady(g.url+"/health/ready", 30*time.Second); err != nil {
+		g.stop()
+		return nil, err
+	}
+	return g, nil
+}
+
+// spawnGateway starts a strait process without waiting for it.
+func spawnGateway(binary, bootstrap string, port, httpPort int, env ...string) (*gateway, error) {
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(),
 		"KAFKA_BOOTSTRAP_SERVERS="+bootstrap,
@@ -168,20 +211,20 @@ func startGateway(binary, bootstrap string) (*gateway, error) {
 		"GATEWAY_PORT_START="+strconv.Itoa(port),
 		"GATEWAY_MIN_BROKERID=1",
 		"GATEWAY_PORT_COUNT=3",
-		"GATEWAY_HTTP_PORT=39599",
+		"GATEWAY_HTTP_PORT="+strconv.Itoa(httpPort),
 		"GATEWAY_LOG_LEVEL=warn",
-		`GATEWAY_ADMIN_API_USERS=[{"username":"bench","password":"bench-password","admin":true}]`,
+		fmt.Sprintf(`GATEWAY_ADMIN_API_USERS=[{"username":%q,"password":%q,"admin":true}]`, adminUser, adminPassword),
 	)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start strait: %w", err)
 	}
-	g := &gateway{cmd: cmd, addr: "127.0.0.1:" + strconv.Itoa(port)}
-	if err := waitReady("http://127.0.0.1:39599/health/ready", 30*time.Second); err != nil {
-		g.stop()
-		return nil, err
-	}
-	return g, nil
+	return &gateway{
+		cmd:  cmd,
+		addr: "127.0.0.1:" + strconv.Itoa(port),
+		url:  "http://127.0.0.1:" + strconv.Itoa(httpPort),
+	}, nil
 }
 
 func (g *gateway) stop() {

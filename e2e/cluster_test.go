@@ -26,9 +26,11 @@ type loadProducer struct {
 	done   chan struct{}
 }
 
+// startLoad starts producing to topic through the gateway at addr (one
+// address or a comma-separated list).
 func startLoad(t *testing.T, addr, topic string) *loadProducer {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(topic),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(addr, ",")...), kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordDeliveryTimeout(60*time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -74,11 +76,12 @@ func (lp *loadProducer) finish(t *testing.T) map[string]bool {
 	return lp.acked
 }
 
-// checkNoAckedLoss consumes the topic through the gateway and checks that
-// every acknowledged record is there, once.
+// checkNoAckedLoss consumes the topic through the gateway at addr (one
+// address or a comma-separated list) and checks that every acknowledged
+// record is there, once.
 func checkNoAckedLoss(t *testing.T, addr, topic string, acked map[string]bool) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(addr, ",")...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,13 @@ import (
 // adminCall sends one admin API request to a node.
 func adminCall(t *testing.T, srv *server.Server, method, path, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+srv.HTTPAddr()+path, strings.NewReader(body))
+	return adminAt(t, "http://"+srv.HTTPAddr(), method, path, body)
+}
+
+// adminAt sends one admin API request to the node serving base.
+func adminAt(t *testing.T, base, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,14 +42,21 @@ func adminCall(t *testing.T, srv *server.Server, method, path, body string) (int
 // waitFor polls a node's API until check accepts the answer.
 func waitFor(t *testing.T, srv *server.Server, path string, check func(code int, body string) bool) time.Duration {
 	t.Helper()
+	return waitAt(t, "http://"+srv.HTTPAddr(), path, check)
+}
+
+// waitAt polls the API of the node serving base until check accepts the
+// answer.
+func waitAt(t *testing.T, base, path string, check func(code int, body string) bool) time.Duration {
+	t.Helper()
 	start := time.Now()
 	for time.Since(start) < 15*time.Second {
-		if code, body := adminCall(t, srv, "GET", path, ""); check(code, body) {
+		if code, body := adminAt(t, base, "GET", path, ""); check(code, body) {
 			return time.Since(start)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	code, body := adminCall(t, srv, "GET", path, "")
+	code, body := adminAt(t, base, "GET", path, "")
 	t.Fatalf("GET %s never satisfied the check; last answer %d %s", path, code, body)
 	return 0
 }

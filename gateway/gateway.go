@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/strait-gateway/strait/metrics"
 )
 
 // Config is the frame path's configuration.
@@ -25,6 +27,9 @@ type Config struct {
 	BindHost string
 	// Routing maps broker ids to listener ports and advertised addresses.
 	Routing Routing
+	// Placement, when set, spreads the advertised brokers across the
+	// nodes of a multi-node gateway.
+	Placement Placement
 	// MaxFrameBytes is the largest request frame accepted from a client,
 	// like Kafka's socket.request.max.bytes.
 	MaxFrameBytes int32
@@ -33,6 +38,8 @@ type Config struct {
 	MaxInFlight int
 	// DialTimeout bounds opening an upstream connection.
 	DialTimeout time.Duration
+	// Metrics receives the frame path's metrics; nil keeps them unregistered.
+	Metrics *metrics.Gateway
 }
 
 // Dialer opens a connection to a backing broker that is ready to carry
@@ -60,6 +67,9 @@ type Gateway struct {
 
 // New returns a gateway that forwards to the brokers in topology.
 func New(cfg Config, dialer Dialer, topology *Topology, log *zap.Logger) *Gateway {
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewGateway()
+	}
 	g := &Gateway{
 		cfg:      cfg,
 		log:      log,
@@ -67,7 +77,7 @@ func New(cfg Config, dialer Dialer, topology *Topology, log *zap.Logger) *Gatewa
 		topology: topology,
 		conns:    make(map[*conn]struct{}),
 	}
-	g.rewriter = &rewriter{routing: cfg.Routing, topology: topology, unroutable: g.warnUnroutable}
+	g.rewriter = &rewriter{routing: cfg.Routing, placement: cfg.Placement, topology: topology, unroutable: g.warnUnroutable}
 	return g
 }
 
@@ -110,9 +120,11 @@ func (g *Gateway) accept(ln net.Listener, port int) {
 			}
 			return
 		}
+		g.cfg.Metrics.ConnectionOpened()
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
+			defer g.cfg.Metrics.ConnectionClosed()
 			g.handle(c, node)
 		}()
 	}
@@ -133,6 +145,7 @@ func (g *Gateway) handle(client net.Conn, node int32) {
 		if err == nil {
 			break
 		}
+		g.cfg.Metrics.UpstreamError(metrics.UpstreamDial)
 		log.Debug("backing broker unreachable", zap.String("upstream", addr), zap.Error(err))
 	}
 	if upstream == nil {

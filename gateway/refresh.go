@@ -34,7 +34,7 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 	}
 	brokers := make([]Broker, 0, len(md.Brokers))
 	for _, b := range md.Brokers {
-		brokers = append(brokers, Broker{NodeID: b.NodeID, Host: b.Host, Port: b.Port})
+		brokers = append(brokers, Broker{NodeID: b.NodeID, Host: b.Host, Port: b.Port, Rack: deref(b.Rack)})
 	}
 	if len(brokers) == 0 {
 		return fmt.Errorf("gateway: backing cluster reported no brokers")

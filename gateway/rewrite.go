@@ -28,23 +28,39 @@ func (r Routing) NodeID(port int) int32 {
 	return r.MinBrokerID + int32(port-r.PortStart)
 }
 
+// Placement chooses the gateway node that advertises each backing broker,
+// so that the brokers of a multi-node gateway are spread across its nodes.
+// Place returns the chosen node's routing; ok is false when no node covers
+// the broker, and then the node answering advertises it itself.
+type Placement interface {
+	Place(broker int32, rack string) (r Routing, ok bool)
+}
+
 // rewriter turns backing-cluster responses into what a client of the
 // gateway must see: every broker address replaced by a gateway address, and
 // ApiVersions narrowed to what both the cluster and the gateway handle.
 type rewriter struct {
-	routing  Routing
-	topology *Topology
+	routing   Routing
+	placement Placement // nil: every broker is advertised by this node
+	topology  *Topology
 	// unroutable is called for a broker id outside the port range.
 	unroutable func(id int32)
 }
 
-// address returns the gateway address for broker id.
+// address returns the gateway address for broker id: on the node the
+// placement chooses, or on this node.
 func (w *rewriter) address(id int32) (string, int32) {
-	port, ok := w.routing.Port(id)
+	r := w.routing
+	if w.placement != nil {
+		if placed, ok := w.placement.Place(id, w.topology.Rack(id)); ok {
+			r = placed
+		}
+	}
+	port, ok := r.Port(id)
 	if !ok && w.unroutable != nil {
 		w.unroutable(id)
 	}
-	return w.routing.AdvertisedHost, port
+	return r.AdvertisedHost, port
 }
 
 // rewrite appends to dst the response body a client must see instead of

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -229,3 +230,43 @@ func TestCandidatesPutMappedBrokerFirst(t *testing.T) {
 		}
 	}
 }
+
+// oddEven places odd brokers on another node, and reports the racks it was
+// asked about.
+type oddEven struct{ racks map[int32]string }
+
+func (p *oddEven) Place(broker int32, rack string) (Routing, bool) {
+	p.racks[broker] = rack
+	if broker%2 == 0 {
+		return Routing{}, false
+	}
+	return Routing{AdvertisedHost: "other.example", PortStart: 8000, PortCount: 10, MinBrokerID: 100}, true
+}
+
+func TestRewriteUsesPlacement(t *testing.T) {
+	w := testRewriter()
+	p := &oddEven{racks: map[int32]string{}}
+	w.placement = p
+	r := kmsg.NewPtrMetadataResponse()
+	rack := "rack-b"
+	for _, id := range []int32{100, 101} {
+		b := kmsg.NewMetadataResponseBroker()
+		b.NodeID, b.Host, b.Port = id, "kafka-internal", 9092
+		if id == 101 {
+			b.Rack = &rack
+		}
+		r.Brokers = append(r.Brokers, b)
+	}
+	got := roundTripRewrite(t, w, keyMetadata, 12, r).(*kmsg.MetadataResponse)
+	want := map[int32]string{100: "gw.example:7000", 101: "other.example:8001"}
+	for _, b := range got.Brokers {
+		if a := b.Host + ":" + itoa(b.Port); a != want[b.NodeID] {
+			t.Errorf("broker %d advertised at %s, want %s", b.NodeID, a, want[b.NodeID])
+		}
+	}
+	if p.racks[101] != "rack-b" || p.racks[100] != "" {
+		t.Errorf("placement asked with racks %v", p.racks)
+	}
+}
+
+func itoa(n int32) string { return strconv.Itoa(int(n)) }

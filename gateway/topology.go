@@ -17,6 +17,7 @@ import (
 type Topology struct {
 	mu       sync.RWMutex
 	brokers  map[int32]string // node id → host:port
+	racks    map[int32]string // node id → rack, for brokers that have one
 	versions [maxKeys]versionRange
 	ready    bool // versions holds at least one broker's answer
 }
@@ -28,7 +29,7 @@ type versionRange struct {
 
 // NewTopology returns an empty topology.
 func NewTopology() *Topology {
-	return &Topology{brokers: make(map[int32]string)}
+	return &Topology{brokers: make(map[int32]string), racks: make(map[int32]string)}
 }
 
 // Broker is a backing broker's identity and address.
@@ -36,16 +37,21 @@ type Broker struct {
 	NodeID int32
 	Host   string
 	Port   int32
+	Rack   string // empty when the broker has none
 }
 
 // SetBrokers replaces the broker list with a complete one.
 func (t *Topology) SetBrokers(brokers []Broker) {
 	m := make(map[int32]string, len(brokers))
+	racks := make(map[int32]string)
 	for _, b := range brokers {
 		m[b.NodeID] = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+		if b.Rack != "" {
+			racks[b.NodeID] = b.Rack
+		}
 	}
 	t.mu.Lock()
-	t.brokers = m
+	t.brokers, t.racks = m, racks
 	t.mu.Unlock()
 }
 
@@ -54,9 +60,23 @@ func (t *Topology) SetBrokers(brokers []Broker) {
 func (t *Topology) learnMetadata(resp *kmsg.MetadataResponse) {
 	bs := make([]Broker, len(resp.Brokers))
 	for i, b := range resp.Brokers {
-		bs[i] = Broker{NodeID: b.NodeID, Host: b.Host, Port: b.Port}
+		bs[i] = Broker{NodeID: b.NodeID, Host: b.Host, Port: b.Port, Rack: deref(b.Rack)}
 	}
 	t.SetBrokers(bs)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// Rack returns the rack of broker id, empty when it has none or is unknown.
+func (t *Topology) Rack(id int32) string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.racks[id]
 }
 
 // Address returns the address of broker id.

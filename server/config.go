@@ -50,6 +50,22 @@ type Config struct {
 	ConfigReplicationFactor int16
 	// AdminUsers are the admin API accounts (GATEWAY_ADMIN_API_USERS).
 	AdminUsers []admin.User
+	// ExternalLoadBalancing is set by
+	// GATEWAY_FEATURE_FLAGS_INTERNAL_LOAD_BALANCING=false: every broker is
+	// advertised at this node's own address (for nodes behind one load
+	// balancer) instead of being spread across the live nodes.
+	ExternalLoadBalancing bool
+	// NodeID is GATEWAY_NODE_ID (default advertised host:first port), the
+	// node's name in the membership topic.
+	NodeID string
+	// RackID is GATEWAY_RACK_ID: brokers of the same rack are preferably
+	// advertised by nodes of that rack.
+	RackID string
+	// HeartbeatInterval is GATEWAY_MEMBERSHIP_HEARTBEAT_MS (default 2000).
+	HeartbeatInterval time.Duration
+	// MembershipTimeout is GATEWAY_MEMBERSHIP_TIMEOUT_MS (default 10000):
+	// a node silent for longer is dropped and its brokers reassigned.
+	MembershipTimeout time.Duration
 	// Embedded starts an in-process cluster of EmbeddedBrokers brokers.
 	Embedded        bool
 	EmbeddedBrokers int
@@ -73,6 +89,11 @@ func FromEnv(env backing.Env) (Config, error) {
 		EmbeddedBrokers:         p.integer("GATEWAY_EMBEDDED_BROKERS", 1, 1, 16),
 		ClusterID:               p.str("GATEWAY_CLUSTER_ID", "gateway"),
 		ConfigReplicationFactor: int16(p.integer("GATEWAY_CONFIG_TOPIC_REPLICATION_FACTOR", -1, -1, 32767)),
+		ExternalLoadBalancing:   !p.boolean("GATEWAY_FEATURE_FLAGS_INTERNAL_LOAD_BALANCING", true),
+		NodeID:                  p.str("GATEWAY_NODE_ID", ""),
+		RackID:                  p.str("GATEWAY_RACK_ID", ""),
+		HeartbeatInterval:       time.Duration(p.integer("GATEWAY_MEMBERSHIP_HEARTBEAT_MS", 2000, 100, 1<<31-1)) * time.Millisecond,
+		MembershipTimeout:       time.Duration(p.integer("GATEWAY_MEMBERSHIP_TIMEOUT_MS", 10000, 500, 1<<31-1)) * time.Millisecond,
 	}
 	if p.err != nil {
 		return Config{}, p.err
@@ -85,6 +106,10 @@ func FromEnv(env backing.Env) (Config, error) {
 		if cfg.AdminUsers, err = admin.ParseUsers(users); err != nil {
 			return Config{}, err
 		}
+	}
+	if cfg.HeartbeatInterval*2 > cfg.MembershipTimeout {
+		return Config{}, fmt.Errorf("config: GATEWAY_MEMBERSHIP_TIMEOUT_MS %d must be at least twice GATEWAY_MEMBERSHIP_HEARTBEAT_MS %d",
+			cfg.MembershipTimeout.Milliseconds(), cfg.HeartbeatInterval.Milliseconds())
 	}
 	if cfg.PortCount > 0 && cfg.PortStart+cfg.PortCount-1 > 65535 {
 		return Config{}, fmt.Errorf("config: GATEWAY_PORT_START %d + GATEWAY_PORT_COUNT %d runs past port 65535", cfg.PortStart, cfg.PortCount)
@@ -103,12 +128,18 @@ func FromEnv(env backing.Env) (Config, error) {
 var clusterIDRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,100}$`)
 
 // ConfigTopic is the name of the node's config topic.
-func (c Config) ConfigTopic() string {
+func (c Config) ConfigTopic() string { return c.internalTopic("config") }
+
+// MembersTopic is the name of the topic the nodes heartbeat to.
+func (c Config) MembersTopic() string { return c.internalTopic("members") }
+
+// internalTopic names one of the gateway cluster's internal topics.
+func (c Config) internalTopic(purpose string) string {
 	id := c.ClusterID
 	if id == "" {
 		id = "gateway"
 	}
-	return "_strait_" + id + "_config"
+	return "_strait_" + id + "_" + purpose
 }
 
 // parser reads typed settings and keeps the first error.
@@ -137,6 +168,18 @@ func (p *parser) integer(name string, def, lo, hi int) int {
 		p.fail(fmt.Errorf("config: %s %d: expect a value from %d to %d", name, n, lo, hi))
 	}
 	return n
+}
+
+func (p *parser) boolean(name string, def bool) bool {
+	v := strings.TrimSpace(p.env.Get(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(fmt.Errorf("config: %s %q: expect true or false", name, v))
+	}
+	return b
 }
 
 func (p *parser) fail(err error) {

@@ -20,6 +20,8 @@ import (
 	"github.com/strait-gateway/strait/admin"
 	"github.com/strait-gateway/strait/backing"
 	"github.com/strait-gateway/strait/gateway"
+	"github.com/strait-gateway/strait/membership"
+	"github.com/strait-gateway/strait/metrics"
 	"github.com/strait-gateway/strait/resource"
 	"github.com/strait-gateway/strait/store"
 )
@@ -32,16 +34,18 @@ type Server struct {
 	client    *kgo.Client
 	config    *store.Store[*resource.Resource]
 	refresher *gateway.Refresher
+	members   *membership.Membership // nil with external load balancing
 	gateway   *gateway.Gateway
 	http      *http.Server
 	httpAddr  string
 	stop      context.CancelFunc
+	metrics   *metrics.Node
 }
 
 // Start brings a node up. It returns once the listeners are open; the
 // backing cluster may still be unreachable, which /health/ready reports.
 func Start(ctx context.Context, cfg Config, log *zap.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, log: log}
+	s := &Server{cfg: cfg, log: log, metrics: metrics.NewNode()}
 	if err := s.start(ctx); err != nil {
 		s.closeBacking()
 		return nil, err
@@ -80,17 +84,27 @@ func (s *Server) start(ctx context.Context) error {
 		portCount = int(slices.Max(ids)-cfg.MinBrokerID) + 3
 		s.log.Info("GATEWAY_PORT_COUNT not set; derived from the backing cluster", zap.Int("ports", portCount))
 	}
+	routing := gateway.Routing{
+		AdvertisedHost: cfg.AdvertisedHost,
+		PortStart:      cfg.PortStart,
+		PortCount:      portCount,
+		MinBrokerID:    cfg.MinBrokerID,
+	}
+	var placement gateway.Placement
+	if !cfg.ExternalLoadBalancing {
+		if err := s.join(ctx, cfg, routing); err != nil {
+			return err
+		}
+		placement = s.members
+	}
 	s.gateway = gateway.New(gateway.Config{
-		BindHost: cfg.BindHost,
-		Routing: gateway.Routing{
-			AdvertisedHost: cfg.AdvertisedHost,
-			PortStart:      cfg.PortStart,
-			PortCount:      portCount,
-			MinBrokerID:    cfg.MinBrokerID,
-		},
+		BindHost:      cfg.BindHost,
+		Routing:       routing,
+		Placement:     placement,
 		MaxFrameBytes: cfg.MaxFrameBytes,
 		MaxInFlight:   cfg.MaxInFlight,
 		DialTimeout:   10 * time.Second,
+		Metrics:       s.metrics.Gateway,
 	}, cfg.Backing.NewDialer(), topology, s.log.Named("gateway"))
 	if err := s.gateway.Listen(); err != nil {
 		return err
@@ -135,9 +149,11 @@ func (s *Server) openConfig(ctx context.Context, cfg Config) error {
 			Topic:             cfg.ConfigTopic(),
 			ReplicationFactor: cfg.ConfigReplicationFactor,
 			Log:               s.log.Named("store"),
+			Metrics:           s.metrics.Store,
 		}, resource.Decode)
 		if err == nil {
 			s.config = st
+			metrics.RegisterResources(s.metrics.Registry, func() map[string]*resource.Resource { return st.Snapshot().Entries })
 			return nil
 		}
 		s.log.Warn("waiting for the config topic; listeners stay closed until it is loaded", zap.Error(err))
@@ -147,6 +163,47 @@ func (s *Server) openConfig(ctx context.Context, cfg Config) error {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// join announces the node to the other nodes of its gateway cluster.
+func (s *Server) join(ctx context.Context, cfg Config, r gateway.Routing) error {
+	self := membership.Member{
+		Node:        cfg.NodeID,
+		Host:        r.AdvertisedHost,
+		PortStart:   r.PortStart,
+		PortCount:   r.PortCount,
+		MinBrokerID: r.MinBrokerID,
+		Rack:        cfg.RackID,
+	}
+	if self.Node == "" {
+		self.Node = net.JoinHostPort(r.AdvertisedHost, strconv.Itoa(r.PortStart))
+	}
+	interval, timeout := cfg.HeartbeatInterval, cfg.MembershipTimeout
+	if interval == 0 {
+		interval = 2 * time.Second
+	}
+	if timeout == 0 {
+		timeout = 5 * interval
+	}
+	m, err := membership.Join(ctx, cfg.Backing.ClientOpts(), membership.Config{
+		Self: self,
+		Store: store.Config{
+			Topic:             cfg.MembersTopic(),
+			ReplicationFactor: cfg.ConfigReplicationFactor,
+			Retention:         24 * time.Hour,
+			Log:               s.log.Named("members"),
+			Metrics:           s.metrics.Store,
+		},
+		Interval: interval,
+		Timeout:  timeout,
+		Log:      s.log.Named("members"),
+	})
+	if err != nil {
+		return fmt.Errorf("server: join the gateway cluster: %w", err)
+	}
+	s.members = m
+	metrics.RegisterMembers(s.metrics.Registry, func() int { return len(m.Live()) })
+	return nil
 }
 
 // firstRefresh reads the backing cluster once. Without a configured port
@@ -187,6 +244,13 @@ func (s *Server) Embedded() *backing.Embedded { return s.embedded }
 // Shutdown drains the node: the listeners close, connections finish the
 // requests already sent until ctx ends, then everything stops.
 func (s *Server) Shutdown(ctx context.Context) error {
+	if s.members != nil {
+		// Leaving first lets the other nodes advertise this node's brokers
+		// while its connections drain.
+		if err := s.members.Leave(ctx); err != nil {
+			s.log.Warn("could not leave the gateway cluster; the other nodes drop this one after the membership timeout", zap.Error(err))
+		}
+	}
 	err := s.gateway.Shutdown(ctx)
 	if s.http != nil {
 		hctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -199,6 +263,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) closeBacking() {
+	if s.members != nil {
+		s.members.Close()
+	}
 	if s.config != nil {
 		s.config.Close()
 	}

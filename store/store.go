@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
+
+	"github.com/strait-gateway/strait/metrics"
 )
 
 // Decoder validates one record. It returns the value to keep for the key, or
@@ -44,8 +47,14 @@ type Config struct {
 	Topic string
 	// ReplicationFactor for creating the topic; -1 uses the broker default.
 	ReplicationFactor int16
+	// Retention, when set, also deletes records older than it (cleanup
+	// policy compact,delete), for state that only matters while fresh.
+	Retention time.Duration
 	// Log receives the store's messages.
 	Log *zap.Logger
+	// Metrics receives the store's metrics under its topic's name; nil
+	// keeps them unregistered.
+	Metrics *metrics.Store
 }
 
 // rejectMemory is how many offsets back the reasons for rejected records
@@ -54,10 +63,11 @@ const rejectMemory = 4096
 
 // Store is the state held in one compacted topic.
 type Store[V any] struct {
-	cfg    Config
-	decode Decoder[V]
-	client *kgo.Client
-	log    *zap.Logger
+	cfg     Config
+	decode  Decoder[V]
+	client  *kgo.Client
+	log     *zap.Logger
+	metrics metrics.StoreTopic
 
 	snap     atomic.Pointer[Snapshot[V]]
 	rejected atomic.Int64
@@ -78,10 +88,14 @@ func Open[V any](ctx context.Context, clientOpts []kgo.Opt, cfg Config, decode D
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewStore()
+	}
 	s := &Store[V]{
 		cfg:     cfg,
 		decode:  decode,
 		log:     cfg.Log.With(zap.String("topic", cfg.Topic)),
+		metrics: cfg.Metrics.Topic(cfg.Topic),
 		rejects: make(map[int64]error),
 		changed: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -96,11 +110,13 @@ func Open[V any](ctx context.Context, clientOpts []kgo.Opt, cfg Config, decode D
 	if err != nil {
 		return nil, err
 	}
+	s.metrics.Lag.Set(float64(end))
 	s.client, err = kgo.NewClient(append(clientOpts,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: {0: kgo.NewOffset().AtStart()}}),
 		kgo.DefaultProduceTopic(cfg.Topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(0), // a write is one record that someone waits for
 		kgo.FetchMaxWait(200*time.Millisecond),
 	)...)
 	if err != nil {
@@ -124,8 +140,12 @@ func ensureTopic(ctx context.Context, adm *kadm.Client, cfg Config) (int64, erro
 	if rf == 0 {
 		rf = -1
 	}
-	compact := "compact"
-	resp, err := adm.CreateTopic(ctx, 1, rf, map[string]*string{"cleanup.policy": &compact}, cfg.Topic)
+	configs := map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}
+	if cfg.Retention > 0 {
+		configs["cleanup.policy"] = kadm.StringPtr("compact,delete")
+		configs["retention.ms"] = kadm.StringPtr(strconv.FormatInt(cfg.Retention.Milliseconds(), 10))
+	}
+	resp, err := adm.CreateTopic(ctx, 1, rf, configs, cfg.Topic)
 	if err == nil {
 		err = resp.Err
 	}
@@ -135,15 +155,26 @@ func ensureTopic(ctx context.Context, adm *kadm.Client, cfg Config) (int64, erro
 	default:
 		return 0, fmt.Errorf("store: create topic %s: %w", cfg.Topic, err)
 	}
-	ends, err := adm.ListEndOffsets(ctx, cfg.Topic)
-	if err != nil {
-		return 0, fmt.Errorf("store: end offset of %s: %w", cfg.Topic, err)
+	// A topic created a moment ago may not have a leader yet: its
+	// partition is missing from the answer or has a retriable error.
+	for {
+		ends, err := adm.ListEndOffsets(ctx, cfg.Topic)
+		if err != nil {
+			return 0, fmt.Errorf("store: end offset of %s: %w", cfg.Topic, err)
+		}
+		o, ok := ends.Lookup(cfg.Topic, 0)
+		switch {
+		case ok && o.Err == nil:
+			return o.Offset, nil
+		case ok && !kerr.IsRetriable(o.Err):
+			return 0, fmt.Errorf("store: end offset of %s: %w", cfg.Topic, o.Err)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("store: end offset of %s: no leader yet: %w", cfg.Topic, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	o, ok := ends.Lookup(cfg.Topic, 0)
-	if !ok || o.Err != nil {
-		return 0, fmt.Errorf("store: end offset of %s: %v", cfg.Topic, o.Err)
-	}
-	return o.Offset, nil
 }
 
 // follow applies records until ctx ends. Each fetch is applied as a whole
@@ -160,13 +191,17 @@ func (s *Store[V]) follow(ctx context.Context) {
 		fs.EachError(func(_ string, _ int32, err error) {
 			s.log.Warn("reading state topic", zap.Error(err))
 		})
-		var last int64 = -1
+		var last, highWatermark int64 = -1, -1
+		fs.EachPartition(func(p kgo.FetchTopicPartition) {
+			highWatermark = max(highWatermark, p.HighWatermark)
+		})
 		rejects := map[int64]error{}
 		changed := false
 		fs.EachRecord(func(r *kgo.Record) {
 			last = r.Offset
 			key := string(r.Key)
 			if r.Value == nil {
+				s.metrics.Applied.Inc()
 				if _, ok := entries[key]; ok {
 					delete(entries, key)
 					changed = true
@@ -176,11 +211,13 @@ func (s *Store[V]) follow(ctx context.Context) {
 			v, err := s.decode(r.Key, r.Value)
 			if err != nil {
 				s.rejected.Add(1)
+				s.metrics.Rejected.Inc()
 				rejects[r.Offset] = err
 				s.log.Error("config record rejected; the previous value stays in force",
 					zap.Int64("offset", r.Offset), zap.ByteString("key", r.Key), zap.Error(err))
 				return
 			}
+			s.metrics.Applied.Inc()
 			entries[key] = v
 			changed = true
 		})
@@ -195,6 +232,7 @@ func (s *Store[V]) follow(ctx context.Context) {
 		}
 		s.mu.Lock()
 		s.applied = last + 1
+		s.metrics.Lag.Set(float64(max(highWatermark-s.applied, 0)))
 		maps.Copy(s.rejects, rejects)
 		// Put looks its offset up right after the record is applied; older
 		// rejections of records nobody waits for are forgotten.
@@ -233,7 +271,23 @@ func (s *Store[V]) Rejected() int64 { return s.rejected.Load() }
 // node has applied it, so a caller reads its own write. It returns the
 // decoder's error if the record was rejected when applied.
 func (s *Store[V]) Put(ctx context.Context, key, value []byte) error {
-	r, err := s.client.ProduceSync(ctx, &kgo.Record{Key: key, Value: value, Partition: 0}).First()
+	// The client may keep retrying a record it has sent once; Put stops
+	// waiting when ctx ends, and the record may still land later.
+	type result struct {
+		r   *kgo.Record
+		err error
+	}
+	produced := make(chan result, 1)
+	s.client.Produce(ctx, &kgo.Record{Key: key, Value: value, Partition: 0}, func(r *kgo.Record, err error) {
+		produced <- result{r, err}
+	})
+	var res result
+	select {
+	case res = <-produced:
+	case <-ctx.Done():
+		res.err = ctx.Err()
+	}
+	r, err := res.r, res.err
 	if err != nil {
 		return fmt.Errorf("store: write to %s: %w", s.cfg.Topic, err)
 	}
