@@ -1,41 +1,21 @@
-package admin
+package admin_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"go.uber.org/zap/zaptest"
-
+	"github.com/strait-gateway/strait/admin"
+	"github.com/strait-gateway/strait/admin/admintest"
 	"github.com/strait-gateway/strait/resource"
-	"github.com/strait-gateway/strait/store"
 )
 
 func newAPI(t *testing.T) *httptest.Server {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	st, err := store.Open(ctx, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)},
-		store.Config{Topic: "_strait_test_config"}, resource.Decode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	mux := http.NewServeMux()
-	New(st, []User{{"admin", "admin-password", true}, {"viewer", "viewer-password", false}}, zaptest.NewLogger(t)).Register(mux)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(admintest.Handler(t))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -143,7 +123,7 @@ func TestValidationErrorsNameTheField(t *testing.T) {
 		{"/gateway/v2/service-account", `{"apiVersion":"gateway/v2","kind":"GatewayServiceAccount","metadata":{"name":"s"},"spec":{"type":"EXTERNAL"}}`, "spec.externalNames"},
 	} {
 		code, out := do(t, srv, call{method: "PUT", path: tc.path, body: tc.body})
-		var e apiError
+		var e struct{ Title, Msg string }
 		_ = json.Unmarshal([]byte(out), &e)
 		if code != 400 || !strings.HasPrefix(e.Msg, tc.field) || e.Title == "" {
 			t.Errorf("PUT %s: %d %s, want 400 naming %s", tc.path, code, out, tc.field)
@@ -207,12 +187,12 @@ func TestDocs(t *testing.T) {
 }
 
 func TestParseUsers(t *testing.T) {
-	if _, err := ParseUsers(`[{"username":"a","password":"long-enough","admin":true}]`); err != nil {
+	if _, err := admin.ParseUsers(`[{"username":"a","password":"long-enough","admin":true}]`); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{`nope`, `[{"username":"","password":"long-enough"}]`, `[{"username":"a","password":"short"}]`,
 		`[{"username":"a","password":"long-enough"},{"username":"a","password":"long-enough"}]`} {
-		if _, err := ParseUsers(bad); err == nil {
+		if _, err := admin.ParseUsers(bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		} else if strings.Contains(err.Error(), "long-enough") {
 			t.Errorf("error leaks a password: %v", err)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -12,15 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/strait-gateway/strait/admin"
+	"github.com/strait-gateway/strait/admin/admintest"
 	"github.com/strait-gateway/strait/resource"
-	"github.com/strait-gateway/strait/store"
 )
 
 // node is the real admin API over a config store in a kfake cluster, as
@@ -33,22 +26,7 @@ type node struct {
 
 func newNode(t *testing.T) *node {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	st, err := store.Open(ctx, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)},
-		store.Config{Topic: "_strait_test_config"}, resource.Decode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	mux := http.NewServeMux()
-	admin.New(st, []admin.User{{Username: "admin", Password: "admin-password", Admin: true},
-		{Username: "viewer", Password: "viewer-password"}}, zaptest.NewLogger(t)).Register(mux)
+	mux := admintest.Handler(t)
 	n := &node{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.mu.Lock()

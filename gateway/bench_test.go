@@ -12,39 +12,24 @@ import (
 // carries the request's correlation id. It allocates nothing per frame, so
 // allocation counts in the benchmarks below belong to the gateway.
 func echoBroker(t testing.TB, respBody int) net.Addr {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
+	return fakeBroker(t, func(c net.Conn) {
+		req := make([]byte, 4<<20)
+		resp := make([]byte, 8+respBody)
+		binary.BigEndian.PutUint32(resp, uint32(4+respBody))
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			if _, err := io.ReadFull(c, req[:12]); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				req := make([]byte, 4<<20)
-				resp := make([]byte, 8+respBody)
-				binary.BigEndian.PutUint32(resp, uint32(4+respBody))
-				for {
-					if _, err := io.ReadFull(c, req[:12]); err != nil {
-						return
-					}
-					size := binary.BigEndian.Uint32(req)
-					if _, err := io.ReadFull(c, req[12:4+size]); err != nil {
-						return
-					}
-					copy(resp[4:8], req[8:12])
-					if _, err := c.Write(resp); err != nil {
-						return
-					}
-				}
-			}()
+			size := binary.BigEndian.Uint32(req)
+			if _, err := io.ReadFull(c, req[12:4+size]); err != nil {
+				return
+			}
+			copy(resp[4:8], req[8:12])
+			if _, err := c.Write(resp); err != nil {
+				return
+			}
 		}
-	}()
-	return ln.Addr()
+	})
 }
 
 // passthroughGateway starts a gateway in front of an echo broker and

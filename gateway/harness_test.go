@@ -15,6 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
+
+	"github.com/strait-gateway/strait/metrics"
 	"go.uber.org/zap/zaptest"
 )
 
@@ -188,13 +190,20 @@ func dialRawErr(addr string) (net.Conn, error) {
 // listening at broker and returns the port clients connect to.
 func gatewayInFront(t testing.TB, broker net.Addr, maxInFlight int) int {
 	t.Helper()
+	return meteredGatewayInFront(t, broker, maxInFlight, nil)
+}
+
+// meteredGatewayInFront is gatewayInFront reporting to m (nil: metrics
+// nobody reads).
+func meteredGatewayInFront(t testing.TB, broker net.Addr, maxInFlight int, m *metrics.Gateway) int {
+	t.Helper()
 	topo := NewTopology()
 	topo.SetBrokers([]Broker{{NodeID: 0, Host: "127.0.0.1", Port: int32(broker.(*net.TCPAddr).Port)}})
 	start := freePorts(t, 1)
 	gw := New(Config{
 		BindHost:      "127.0.0.1",
 		Routing:       Routing{AdvertisedHost: "127.0.0.1", PortStart: start, PortCount: 1},
-		MaxFrameBytes: 8 << 20, MaxInFlight: maxInFlight, DialTimeout: time.Second,
+		MaxFrameBytes: 8 << 20, MaxInFlight: maxInFlight, DialTimeout: time.Second, Metrics: m,
 	}, tcpDialer{}, topo, zap.NewNop())
 	if err := gw.Listen(); err != nil {
 		t.Fatal(err)
@@ -205,4 +214,26 @@ func gatewayInFront(t testing.TB, broker net.Addr, maxInFlight int) int {
 		_ = gw.Shutdown(ctx)
 	})
 	return start
+}
+
+// fakeBroker serves each connection with fn.
+func fakeBroker(t testing.TB, fn func(net.Conn)) net.Addr {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				fn(c)
+			}()
+		}
+	}()
+	return ln.Addr()
 }

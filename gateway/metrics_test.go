@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/binary"
 	"io"
 	"net"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kmsg"
-	"go.uber.org/zap"
 
 	"github.com/strait-gateway/strait/metrics"
 )
@@ -69,56 +67,12 @@ func waitMetric(t *testing.T, m *metrics.Gateway, want float64, name string, lab
 	}
 }
 
-// meteredGatewayInFront is gatewayInFront returning the gateway's metrics.
-func meteredGatewayInFront(t *testing.T, broker net.Addr) (int, *metrics.Gateway) {
-	t.Helper()
-	topo := NewTopology()
-	topo.SetBrokers([]Broker{{NodeID: 0, Host: "127.0.0.1", Port: int32(broker.(*net.TCPAddr).Port)}})
-	start := freePorts(t, 1)
-	m := metrics.NewGateway()
-	gw := New(Config{
-		BindHost:      "127.0.0.1",
-		Routing:       Routing{AdvertisedHost: "127.0.0.1", PortStart: start, PortCount: 1},
-		MaxFrameBytes: 8 << 20, MaxInFlight: 10, DialTimeout: time.Second, Metrics: m,
-	}, tcpDialer{}, topo, zap.NewNop())
-	if err := gw.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = gw.Shutdown(ctx)
-	})
-	return start, m
-}
-
-// fakeBroker serves each connection with fn.
-func fakeBroker(t *testing.T, fn func(net.Conn)) net.Addr {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				fn(c)
-			}()
-		}
-	}()
-	return ln.Addr()
-}
-
 // TestFrameMetrics: every request and response frame is counted with its
 // exact size, and each response observes one latency.
 func TestFrameMetrics(t *testing.T) {
 	const respBody = 64
-	port, m := meteredGatewayInFront(t, echoBroker(t, respBody))
+	m := metrics.NewGateway()
+	port := meteredGatewayInFront(t, echoBroker(t, respBody), 10, m)
 	raw := dialRaw(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	resp := make([]byte, 8+respBody)
 	var reqBytes int
@@ -246,7 +200,8 @@ func TestUpstreamErrorMetrics(t *testing.T) {
 		}, clientCloses: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			port, m := meteredGatewayInFront(t, tc.broker(t))
+			m := metrics.NewGateway()
+			port := meteredGatewayInFront(t, tc.broker(t), 10, m)
 			raw := dialRaw(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 			if _, err := raw.conn.Write(passthroughFrame(10)); err != nil {
 				t.Fatal(err)
