@@ -1,7 +1,9 @@
 // Command strait is a Kafka gateway: unmodified Kafka clients connect to it,
 // and it forwards their traffic to a backing Kafka cluster. Without
 // KAFKA_BOOTSTRAP_SERVERS it starts an embedded in-memory cluster, so
-// `go run .` gives a working gateway on localhost:6969.
+// `go run .` gives a working gateway on localhost:6969. With arguments
+// (`strait apply|get|delete|help`) it is instead the command line client of
+// a running node's admin API.
 package main
 
 import (
