@@ -127,8 +127,10 @@ func saramaConfig() *sarama.Config {
 	cfg := sarama.NewConfig()
 	cfg.Version = sarama.V3_6_0_0
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	// One request in flight: a retried batch can then never land behind a
-	// later one, so per-key order holds (sarama is not idempotent here).
+	// Idempotent, with the one request in flight sarama requires for it:
+	// without sequence numbers a batch retried while a new topic's leader
+	// is still unknown can land behind a later one and break per-key order.
+	cfg.Producer.Idempotent = true
 	cfg.Net.MaxOpenRequests = 1
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Partitioner = sarama.NewHashPartitioner

@@ -39,7 +39,7 @@ func NewStore() *Store {
 		}, []string{"topic"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "strait_store_lag_records",
-			Help: "State topic records not yet applied (high watermark minus the next offset to apply), by topic.",
+			Help: "State topic records not yet applied (last stable offset minus the next offset to apply), by topic.",
 		}, []string{"topic"}),
 	}
 	s.group = group{s.applied, s.rejected, s.lag}

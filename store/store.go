@@ -117,6 +117,11 @@ func Open[V any](ctx context.Context, clientOpts []kgo.Opt, cfg Config, decode D
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0), // a write is one record that someone waits for
+		// Records written in transactions count once committed. Control
+		// records are kept so that a topic ending in a commit marker is
+		// seen to be read to its end.
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
 		kgo.FetchMaxWait(200*time.Millisecond),
 	)...)
 	if err != nil {
@@ -134,7 +139,8 @@ func Open[V any](ctx context.Context, clientOpts []kgo.Opt, cfg Config, decode D
 }
 
 // ensureTopic creates the topic (one partition, compacted) when missing and
-// returns its end offset.
+// returns its last stable offset: its end as a read_committed reader sees
+// it.
 func ensureTopic(ctx context.Context, adm *kadm.Client, cfg Config) (int64, error) {
 	rf := cfg.ReplicationFactor
 	if rf == 0 {
@@ -158,7 +164,7 @@ func ensureTopic(ctx context.Context, adm *kadm.Client, cfg Config) (int64, erro
 	// A topic created a moment ago may not have a leader yet: its
 	// partition is missing from the answer or has a retriable error.
 	for {
-		ends, err := adm.ListEndOffsets(ctx, cfg.Topic)
+		ends, err := adm.ListCommittedOffsets(ctx, cfg.Topic)
 		if err != nil {
 			return 0, fmt.Errorf("store: end offset of %s: %w", cfg.Topic, err)
 		}
@@ -191,14 +197,17 @@ func (s *Store[V]) follow(ctx context.Context) {
 		fs.EachError(func(_ string, _ int32, err error) {
 			s.log.Warn("reading state topic", zap.Error(err))
 		})
-		var last, highWatermark int64 = -1, -1
+		var last, stable int64 = -1, -1
 		fs.EachPartition(func(p kgo.FetchTopicPartition) {
-			highWatermark = max(highWatermark, p.HighWatermark)
+			stable = max(stable, p.LastStableOffset)
 		})
 		rejects := map[int64]error{}
 		changed := false
 		fs.EachRecord(func(r *kgo.Record) {
 			last = r.Offset
+			if r.Attrs.IsControl() {
+				return
+			}
 			key := string(r.Key)
 			if r.Value == nil {
 				s.metrics.Applied.Inc()
@@ -232,7 +241,7 @@ func (s *Store[V]) follow(ctx context.Context) {
 		}
 		s.mu.Lock()
 		s.applied = last + 1
-		s.metrics.Lag.Set(float64(max(highWatermark-s.applied, 0)))
+		s.metrics.Lag.Set(float64(max(stable-s.applied, 0)))
 		maps.Copy(s.rejects, rejects)
 		// Put looks its offset up right after the record is applied; older
 		// rejections of records nobody waits for are forgotten.

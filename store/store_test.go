@@ -140,3 +140,41 @@ func sameCounts(got map[string]item, want map[string]int) bool {
 	}
 	return true
 }
+
+// TestTransactionalWrites: records written in transactions count once
+// committed, never when aborted, and a topic that ends in a commit marker
+// (which no consumer sees as a record) still loads.
+func TestTransactionalWrites(t *testing.T) {
+	opts := newCluster(t)
+	s := open(t, opts) // creates the topic
+	s.Close()
+	cl, err := kgo.NewClient(append(opts, kgo.TransactionalID("hand-writer"),
+		kgo.DefaultProduceTopic("_strait_test_config"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, tc := range []struct {
+		key, value string
+		commit     kgo.TransactionEndTry
+	}{
+		{"aborted", `{"count":1}`, kgo.TryAbort},
+		{"committed", `{"count":2}`, kgo.TryCommit},
+	} {
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(ctx, &kgo.Record{Key: []byte(tc.key), Value: []byte(tc.value)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.EndTransaction(ctx, tc.commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := open(t, opts).Snapshot().Entries
+	if len(got) != 1 || got["committed"].Count != 2 {
+		t.Fatalf("state after one aborted and one committed transaction: %v", got)
+	}
+}
