@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +31,7 @@ func straitBinary(t *testing.T) string {
 		build := exec.Command("go", "build", "-o", binary, ".")
 		build.Dir = repoRoot
 		if out, err := build.CombinedOutput(); err != nil {
-			buildErr = &buildError{err: err, out: out}
+			buildErr = fmt.Errorf("build strait: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {
@@ -38,13 +39,6 @@ func straitBinary(t *testing.T) string {
 	}
 	return binary
 }
-
-type buildError struct {
-	err error
-	out []byte
-}
-
-func (e *buildError) Error() string { return "build strait: " + e.err.Error() + "\n" + string(e.out) }
 
 // removeBinary deletes the built binary.
 func removeBinary() {
