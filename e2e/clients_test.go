@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -150,6 +151,10 @@ func (saramaClient) produce(t *testing.T, addr, topic, prefix string, n int, _ .
 		msgs[i] = &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder("key-" + strconv.Itoa(i%8)), Value: sarama.StringEncoder(prefix + "-" + strconv.Itoa(i))}
 	}
 	if err := p.SendMessages(msgs); err != nil {
+		var errs sarama.ProducerErrors
+		if errors.As(err, &errs) && len(errs) > 0 {
+			t.Fatalf("%v; the first: %v", err, errs[0].Err)
+		}
 		t.Fatal(err)
 	}
 }

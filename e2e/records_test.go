@@ -91,14 +91,37 @@ func newTopicAt(t *testing.T, addr string, b *backend, prefix string, partitions
 	rf := int16(min(b.nodes, 3))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, rf, nil, topic)
+	adm := kadm.NewClient(cl)
+	resp, err := adm.CreateTopic(ctx, partitions, rf, nil, topic)
 	if err == nil {
 		err = resp.Err
 	}
 	if err != nil {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
-	return topic
+	// CreateTopics answers before every partition has a leader; a client
+	// producing at once would meet retriable errors, and clients without
+	// idempotence may reorder what they retry.
+	for {
+		md, err := adm.Metadata(ctx, topic)
+		if err == nil && md.Topics[topic].Err == nil && len(md.Topics[topic].Partitions) == int(partitions) &&
+			allLed(md.Topics[topic].Partitions) {
+			return topic
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("topic %s: partitions without a leader after 30s (%v)", topic, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func allLed(ps kadm.PartitionDetails) bool {
+	for _, p := range ps {
+		if p.Err != nil || p.Leader < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // consumeGo reads n records with franz-go in a group through the gateway.
