@@ -128,10 +128,9 @@ func saramaConfig() *sarama.Config {
 	cfg := sarama.NewConfig()
 	cfg.Version = sarama.V3_6_0_0
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	// Idempotent, with the one request in flight sarama requires for it:
-	// without sequence numbers a batch retried while a new topic's leader
-	// is still unknown can land behind a later one and break per-key order.
-	cfg.Producer.Idempotent = true
+	// One request in flight: a retried batch then never lands behind a later
+	// one. sarama's idempotent mode is not used: in this suite it failed
+	// now and then with OUT_OF_ORDER_SEQUENCE_NUMBER on a healthy broker.
 	cfg.Net.MaxOpenRequests = 1
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Partitioner = sarama.NewHashPartitioner
