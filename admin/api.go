@@ -31,6 +31,7 @@ type API struct {
 	state State
 	users []User
 	log   *zap.Logger
+	creds Credentials // nil: no token or SCRAM endpoints
 }
 
 // New returns the API over state for the given users.
@@ -86,6 +87,9 @@ func (a *API) auth(next http.Handler) http.Handler {
 // route dispatches /gateway/v2/{kind}[/{name}].
 func (a *API) route(w http.ResponseWriter, r *http.Request) {
 	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, "/gateway/v2/"), "/")
+	if a.credentialRoute(w, r, rest) {
+		return
+	}
 	path, name, _ := strings.Cut(rest, "/")
 	kind, ok := resource.KindForPath(path)
 	if !ok {

@@ -35,6 +35,25 @@ func (e external) name() string { return e.label }
 
 func (e external) run(t *testing.T, args ...string) string {
 	t.Helper()
+	stdout, stderr, err := e.exec(args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", e.label, strings.Join(args, " "), err, tail(stdout), tail(stderr))
+	}
+	return stdout
+}
+
+// runFailing runs a harness command that must fail, and returns its
+// combined output.
+func (e external) runFailing(t *testing.T, args ...string) string {
+	t.Helper()
+	stdout, stderr, err := e.exec(args...)
+	if err == nil {
+		t.Fatalf("%s %s succeeded, expected a failure:\n%s", e.label, strings.Join(args, " "), tail(stdout))
+	}
+	return stdout + stderr
+}
+
+func (e external) exec(args ...string) (stdout, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	argv := append([]string{}, e.argv...)
@@ -45,12 +64,10 @@ func (e external) run(t *testing.T, args ...string) string {
 	}
 	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], args...)...)
 	cmd.Dir = repoRoot
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", e.label, strings.Join(args, " "), err, tail(stdout.String()), tail(stderr.String()))
-	}
-	return stdout.String()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
 }
 
 func (e external) produce(t *testing.T, addr, topic, prefix string, n int, extra ...string) {

@@ -14,7 +14,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
+	"github.com/strait-gateway/strait/auth"
 	"github.com/strait-gateway/strait/metrics"
+	"github.com/strait-gateway/strait/vcluster"
 )
 
 // chunkSize is the per-direction buffer of a connection. A frame that fits
@@ -35,6 +37,9 @@ type inflight struct {
 	// local is a response body the gateway produced itself; it is written
 	// in this request's place instead of reading from the broker.
 	local []byte
+	// x translates the response of a request translated for a virtual
+	// cluster.
+	x *vcluster.Exchange
 }
 
 // conn proxies one client connection to one upstream broker connection.
@@ -50,6 +55,11 @@ type conn struct {
 	done     chan struct{} // closed when the connection is torn down
 	closing  sync.Once
 	draining atomic.Bool
+
+	// principal is who the client is, set before serving starts when the
+	// gateway has an Identity.
+	principal     auth.Principal
+	authenticated bool
 
 	req  halfBuffer // owned by the request goroutine
 	resp halfBuffer // owned by the response goroutine
@@ -164,6 +174,16 @@ func (c *conn) readRequests() error {
 			}
 			continue
 		}
+		space := c.space()
+		if space == nil {
+			return fmt.Errorf("gateway: %w", errNoVCluster)
+		}
+		if space.Translates(h.key) {
+			if err := c.forwardTranslated(h, rest, arrived, space); err != nil {
+				return err
+			}
+			continue
+		}
 		if inspectResponse(h.key, h.version) && h.version > ki.maxVersion {
 			return fmt.Errorf("gateway: %s v%d is newer than the gateway can parse (max v%d) and was never advertised",
 				kmsg.NameForKey(h.key), h.version, ki.maxVersion)
@@ -229,7 +249,7 @@ func (c *conn) writeResponses() error {
 				fmt.Errorf("gateway: upstream answered correlation id %d, expected %d", corr, e.correlationID)}
 		}
 		rest := int64(size) - 4
-		if !inspectResponse(e.key, e.version) {
+		if !inspectResponse(e.key, e.version) && e.x == nil {
 			if failed, err := forward(c.client, c.upstream, b, responsePeekLen, rest); err != nil {
 				if failed == c.upstream {
 					return &upstreamFailure{metrics.UpstreamIO, fmt.Errorf("gateway: read upstream response: %w", err)}
@@ -263,7 +283,7 @@ func (c *conn) rewriteResponse(e inflight, size int64) error {
 	out := getBuffer(0)
 	defer putBuffer(out)
 	*out = append((*out)[:0], frame[:responsePeekLen+tags]...)
-	rewritten, changed, err := c.gw.rewriter.rewrite(e.key, e.version, body[tags:], *out)
+	rewritten, changed, err := c.gw.rewriter.rewrite(e.key, e.version, body[tags:], *out, e.x, c.space())
 	if err != nil {
 		return &upstreamFailure{metrics.UpstreamResponse, fmt.Errorf("gateway: %w", err)}
 	}

@@ -8,6 +8,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/strait-gateway/strait/auth"
 	"github.com/strait-gateway/strait/metrics"
 )
 
@@ -40,6 +42,11 @@ type Config struct {
 	DialTimeout time.Duration
 	// Metrics receives the frame path's metrics; nil keeps them unregistered.
 	Metrics *metrics.Gateway
+	// TLS, when set, makes every listener a TLS listener (SSL, SASL_SSL).
+	TLS *tls.Config
+	// Identity authenticates clients and maps them to virtual clusters;
+	// nil serves everyone as an anonymous passthrough client.
+	Identity Identity
 }
 
 // Dialer opens a connection to a backing broker that is ready to carry
@@ -91,6 +98,9 @@ func (g *Gateway) Listen() error {
 			g.closeListeners()
 			return fmt.Errorf("gateway: listen on port %d: %w", port, err)
 		}
+		if g.cfg.TLS != nil {
+			ln = tls.NewListener(ln, g.cfg.TLS)
+		}
 		g.mu.Lock()
 		g.listeners = append(g.listeners, ln)
 		g.mu.Unlock()
@@ -135,6 +145,16 @@ func (g *Gateway) accept(ln net.Listener, port int) {
 // is connected to another live broker and learns the cluster from there.
 func (g *Gateway) handle(client net.Conn, node int32) {
 	log := g.log.With(zap.String("client", client.RemoteAddr().String()), zap.Int32("broker", node))
+	if tc, ok := client.(*tls.Conn); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
+		err := tc.HandshakeContext(ctx)
+		cancel()
+		if err != nil {
+			log.Info("TLS handshake failed", zap.Error(err))
+			_ = client.Close()
+			return
+		}
+	}
 	var upstream net.Conn
 	var addr string
 	var err error
@@ -162,8 +182,58 @@ func (g *Gateway) handle(client net.Conn, node int32) {
 		return
 	}
 	defer g.untrack(c)
-	log.Debug("connection opened", zap.String("upstream", addr))
+	if err := c.identify(); err != nil {
+		g.cfg.Metrics.AuthenticationFailed()
+		log.Info("client refused", zap.Error(err))
+		c.close()
+		return
+	}
+	c.log.Debug("connection opened", zap.String("upstream", addr))
 	c.serve()
+}
+
+// identify establishes who the client is before its requests are served:
+// through SASL when the listener takes it, then the Identity's decision.
+func (c *conn) identify() error {
+	id := c.gw.cfg.Identity
+	if id == nil {
+		return nil
+	}
+	ip := clientIP(c.client)
+	var sasl *auth.Principal
+	if id.Mechanisms() != nil {
+		var err error
+		if sasl, err = c.authenticate(id, ip); err != nil {
+			return err
+		}
+	}
+	p, err := id.Connect(sasl, tlsState(c.client), ip)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	c.gw.mu.Lock() // Disconnect reads them
+	c.principal, c.authenticated = p, true
+	c.gw.mu.Unlock()
+	c.log = c.log.With(zap.String("vcluster", p.VCluster), zap.String("username", p.Username),
+		zap.Strings("groups", p.Groups), zap.String("mechanism", p.Mechanism))
+	c.gw.cfg.Metrics.Authenticated(p.VCluster)
+	return nil
+}
+
+// Disconnect closes every client connection whose principal matches, for
+// example all that authenticated with a revoked token, and returns how many
+// it closed.
+func (g *Gateway) Disconnect(match func(auth.Principal) bool) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for c := range g.conns {
+		if c.authenticated && match(c.principal) {
+			c.close()
+			n++
+		}
+	}
+	return n
 }
 
 func (g *Gateway) track(c *conn) bool {

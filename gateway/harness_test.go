@@ -72,7 +72,7 @@ func startTestGateway(t *testing.T, brokers int, opts ...kfake.Opt) *testGateway
 	return startGatewayFor(t, cluster, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 }
 
-func startGatewayFor(t *testing.T, cluster *kfake.Cluster, log *zap.Logger) *testGateway {
+func startGatewayFor(t *testing.T, cluster *kfake.Cluster, log *zap.Logger, configure ...func(*Config)) *testGateway {
 	t.Helper()
 	client, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...))
 	if err != nil {
@@ -85,8 +85,11 @@ func startGatewayFor(t *testing.T, cluster *kfake.Cluster, log *zap.Logger) *tes
 		t.Fatal(err)
 	}
 	routing := Routing{AdvertisedHost: "127.0.0.1", PortStart: freePorts(t, 5), PortCount: 5}
-	gw := New(Config{BindHost: "127.0.0.1", Routing: routing, MaxFrameBytes: 1 << 20, MaxInFlight: 100, DialTimeout: 5 * time.Second},
-		tcpDialer{}, topo, log)
+	cfg := Config{BindHost: "127.0.0.1", Routing: routing, MaxFrameBytes: 1 << 20, MaxInFlight: 100, DialTimeout: 5 * time.Second}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	gw := New(cfg, tcpDialer{}, topo, log)
 	if err := gw.Listen(); err != nil {
 		t.Fatal(err)
 	}

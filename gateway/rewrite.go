@@ -5,6 +5,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-gateway/strait/vcluster"
 )
 
 // Routing maps backing brokers to the addresses clients see: broker id n is
@@ -66,8 +68,13 @@ func (w *rewriter) address(id int32) (string, int32) {
 // rewrite appends to dst the response body a client must see instead of
 // body (the response after its correlation id and header tags). changed is
 // false, and dst is returned as is, when body can be forwarded untouched.
-func (w *rewriter) rewrite(key, version int16, body, dst []byte) (out []byte, changed bool, err error) {
-	if key == keyProduce || key == keyFetch {
+//
+// x, when set, first translates the response for the virtual cluster whose
+// request it translated; space is the connection's view, which narrows
+// ApiVersions (nil before authentication: what every virtual cluster may
+// use).
+func (w *rewriter) rewrite(key, version int16, body, dst []byte, x *vcluster.Exchange, space *vcluster.Space) (out []byte, changed bool, err error) {
+	if x == nil && (key == keyProduce || key == keyFetch) {
 		has, err := hasNodeEndpoints(key, version, body)
 		if err != nil || !has {
 			return dst, false, err
@@ -83,9 +90,14 @@ func (w *rewriter) rewrite(key, version int16, body, dst []byte) (out []byte, ch
 	if err := resp.ReadFrom(body); err != nil {
 		return dst, false, fmt.Errorf("decode %s v%d response: %w", kmsg.NameForKey(key), version, err)
 	}
+	if x != nil {
+		if err := x.Response(resp); err != nil {
+			return dst, false, fmt.Errorf("translate %s v%d response: %w", kmsg.NameForKey(key), version, err)
+		}
+	}
 	switch r := resp.(type) {
 	case *kmsg.ApiVersionsResponse:
-		w.narrowVersions(r)
+		w.narrowVersions(r, space)
 	case *kmsg.MetadataResponse:
 		w.topology.learnMetadata(r)
 		for i := range r.Brokers {
@@ -140,7 +152,11 @@ func (w *rewriter) rewrite(key, version int16, body, dst []byte) (out []byte, ch
 // each range to what every known broker and the gateway support. The
 // broker's own minimum is kept when it is higher: Kafka 4 removed old
 // versions (KIP-896) and the gateway never down-converts.
-func (w *rewriter) narrowVersions(r *kmsg.ApiVersionsResponse) {
+//
+// A virtual cluster narrows further: keys its tenants may not use are left
+// out and versions capped (for example at the last Fetch version that names
+// topics). Before authentication every key is kept, capped for any tenant.
+func (w *rewriter) narrowVersions(r *kmsg.ApiVersionsResponse, space *vcluster.Space) {
 	cluster, known := w.topology.clusterVersions()
 	keep := r.ApiKeys[:0]
 	for _, k := range r.ApiKeys {
@@ -156,6 +172,11 @@ func (w *rewriter) narrowVersions(r *kmsg.ApiVersionsResponse) {
 			}
 			k.MinVersion = max(k.MinVersion, cr.min)
 			k.MaxVersion = min(k.MaxVersion, cr.max)
+		}
+		if space != nil {
+			k.MaxVersion = min(k.MaxVersion, space.MaxVersion(k.ApiKey))
+		} else {
+			k.MaxVersion = min(k.MaxVersion, vcluster.TenantCap(k.ApiKey))
 		}
 		if k.MinVersion > k.MaxVersion {
 			continue

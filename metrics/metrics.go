@@ -99,6 +99,8 @@ type Gateway struct {
 	connsAccepted prometheus.Counter
 	connsClosed   prometheus.Counter
 	upstream      [len(upstreamErrorNames)]prometheus.Counter
+	authFailures  prometheus.Counter
+	authenticated *prometheus.CounterVec
 
 	requests *prometheus.CounterVec
 	bytes    *prometheus.CounterVec
@@ -152,7 +154,15 @@ func NewGateway() *Gateway {
 	for kind, name := range upstreamErrorNames {
 		g.upstream[kind] = upstream.WithLabelValues(name)
 	}
-	g.group = group{g.connsOpen, g.connsAccepted, g.connsClosed, upstream, g.requests, g.bytes, g.latency}
+	g.authFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "strait_authentication_failures_total",
+		Help: "Client connections refused because authentication failed.",
+	})
+	g.authenticated = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "strait_connections_authenticated_total",
+		Help: "Client connections authenticated, by virtual cluster (user names are in the logs, not here, to keep the number of series bounded).",
+	}, []string{"vcluster"})
+	g.group = group{g.connsOpen, g.connsAccepted, g.connsClosed, upstream, g.requests, g.bytes, g.latency, g.authFailures, g.authenticated}
 	return g
 }
 
@@ -167,6 +177,14 @@ func (g *Gateway) ConnectionClosed() {
 	g.connsClosed.Inc()
 	g.connsOpen.Dec()
 }
+
+// AuthenticationFailed counts a client connection refused at
+// authentication.
+func (g *Gateway) AuthenticationFailed() { g.authFailures.Inc() }
+
+// Authenticated counts a client connection authenticated into a virtual
+// cluster.
+func (g *Gateway) Authenticated(vcluster string) { g.authenticated.WithLabelValues(vcluster).Inc() }
 
 // UpstreamError counts one backing-broker failure.
 func (g *Gateway) UpstreamError(kind UpstreamError) {

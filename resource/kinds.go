@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("VirtualCluster", kind{path: "virtual-cluster", order: 0, metadata: nameOnly, spec: virtualClusterSpec})
+	register("VirtualCluster", kind{path: "virtual-cluster", order: 0, metadata: virtualClusterMetadata, spec: virtualClusterSpec})
 	register("AliasTopic", kind{path: "alias-topic", order: 1, metadata: nameAndVCluster, spec: aliasTopicSpec})
 	register("ConcentrationRule", kind{path: "concentration-rule", order: 2, metadata: nameAndVCluster, spec: concentrationRuleSpec})
 	register("GatewayServiceAccount", kind{path: "service-account", order: 3, metadata: nameAndVCluster, spec: serviceAccountSpec})
@@ -52,6 +52,30 @@ func nameOnly(raw json.RawMessage) (map[string]any, error) {
 	return map[string]any{"name": m.Name}, nil
 }
 
+// vclusterRE is the rule for virtual cluster names: they prefix physical
+// topic names followed by a dot, so they cannot contain one.
+var vclusterRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
+func checkVCluster(field, name string) error {
+	if !vclusterRE.MatchString(name) {
+		return fieldErr(field, "%q is not a valid virtual cluster name (1–64 letters, digits, '_' or '-')", name)
+	}
+	return nil
+}
+
+func virtualClusterMetadata(raw json.RawMessage) (map[string]any, error) {
+	var m struct {
+		Name string `json:"name"`
+	}
+	if err := decodeInto("metadata", raw, &m); err != nil {
+		return nil, err
+	}
+	if err := checkVCluster("metadata.name", m.Name); err != nil {
+		return nil, err
+	}
+	return map[string]any{"name": m.Name}, nil
+}
+
 func nameAndVCluster(raw json.RawMessage) (map[string]any, error) {
 	var m struct {
 		Name     string  `json:"name"`
@@ -65,7 +89,7 @@ func nameAndVCluster(raw json.RawMessage) (map[string]any, error) {
 	}
 	id := map[string]any{"name": m.Name}
 	if m.VCluster != nil && *m.VCluster != "" {
-		if err := checkName("metadata.vCluster", *m.VCluster); err != nil {
+		if err := checkVCluster("metadata.vCluster", *m.VCluster); err != nil {
 			return nil, err
 		}
 		id["vCluster"] = *m.VCluster
@@ -179,7 +203,7 @@ func groupSpec(raw json.RawMessage) error {
 			return err
 		}
 		if m.VCluster != "" {
-			if err := checkName(fmt.Sprintf("spec.members[%d].vCluster", i), m.VCluster); err != nil {
+			if err := checkVCluster(fmt.Sprintf("spec.members[%d].vCluster", i), m.VCluster); err != nil {
 				return err
 			}
 		}

@@ -66,6 +66,8 @@ func TestParseInvalid(t *testing.T) {
 		{"bad regex", `{"apiVersion":"gateway/v2","kind":"ConcentrationRule","metadata":{"name":"c"},"spec":{"pattern":"(","physicalTopics":{"delete":"d"}}}`, "spec.pattern"},
 		{"missing delete topic", `{"apiVersion":"gateway/v2","kind":"ConcentrationRule","metadata":{"name":"c"},"spec":{"pattern":"x","physicalTopics":{}}}`, "spec.physicalTopics.delete"},
 		{"bad alias target", `{"apiVersion":"gateway/v2","kind":"AliasTopic","metadata":{"name":"a"},"spec":{"physicalName":"no spaces allowed"}}`, "spec.physicalName"},
+		{"virtual cluster name with a dot", `{"apiVersion":"gateway/v2","kind":"VirtualCluster","metadata":{"name":"team.a"}}`, "metadata.name"},
+		{"account in a dotted virtual cluster", `{"apiVersion":"gateway/v2","kind":"GatewayServiceAccount","metadata":{"name":"s","vCluster":"a.b"},"spec":{"type":"LOCAL"}}`, "metadata.vCluster"},
 		{"group member without name", `{"apiVersion":"gateway/v2","kind":"GatewayGroup","metadata":{"name":"g"},"spec":{"members":[{"vCluster":"v"}]}}`, "spec.members[0].name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

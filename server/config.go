@@ -66,6 +66,8 @@ type Config struct {
 	// MembershipTimeout is GATEWAY_MEMBERSHIP_TIMEOUT_MS (default 10000):
 	// a node silent for longer is dropped and its brokers reassigned.
 	MembershipTimeout time.Duration
+	// Security is how clients authenticate to the gateway.
+	Security Security
 	// Embedded starts an in-process cluster of EmbeddedBrokers brokers.
 	Embedded        bool
 	EmbeddedBrokers int
@@ -98,11 +100,14 @@ func FromEnv(env backing.Env) (Config, error) {
 	if p.err != nil {
 		return Config{}, p.err
 	}
+	var err error
+	if cfg.Security, err = securityFromEnv(&p, env); err != nil {
+		return Config{}, err
+	}
 	if !clusterIDRE.MatchString(cfg.ClusterID) {
 		return Config{}, fmt.Errorf("config: GATEWAY_CLUSTER_ID %q: expect letters, digits, '.', '_' or '-' (it names topics)", cfg.ClusterID)
 	}
 	if users := env.Get("GATEWAY_ADMIN_API_USERS"); users != "" {
-		var err error
 		if cfg.AdminUsers, err = admin.ParseUsers(users); err != nil {
 			return Config{}, err
 		}
@@ -129,6 +134,10 @@ var clusterIDRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,100}$`)
 
 // ConfigTopic is the name of the node's config topic.
 func (c Config) ConfigTopic() string { return c.internalTopic("config") }
+
+// SecretsTopic is the name of the topic of SCRAM credentials and revoked
+// tokens.
+func (c Config) SecretsTopic() string { return c.internalTopic("secrets") }
 
 // MembersTopic is the name of the topic the nodes heartbeat to.
 func (c Config) MembersTopic() string { return c.internalTopic("members") }

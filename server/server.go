@@ -19,7 +19,9 @@ import (
 
 	"github.com/strait-gateway/strait/admin"
 	"github.com/strait-gateway/strait/backing"
+	"github.com/strait-gateway/strait/auth"
 	"github.com/strait-gateway/strait/gateway"
+	"github.com/strait-gateway/strait/identity"
 	"github.com/strait-gateway/strait/membership"
 	"github.com/strait-gateway/strait/metrics"
 	"github.com/strait-gateway/strait/resource"
@@ -35,6 +37,7 @@ type Server struct {
 	config    *store.Store[*resource.Resource]
 	refresher *gateway.Refresher
 	members   *membership.Membership // nil with external load balancing
+	identity  *identity.Identity
 	gateway   *gateway.Gateway
 	http      *http.Server
 	httpAddr  string
@@ -97,6 +100,13 @@ func (s *Server) start(ctx context.Context) error {
 		}
 		placement = s.members
 	}
+	if err := s.openIdentity(ctx, cfg); err != nil {
+		return err
+	}
+	dialer := cfg.Backing
+	if s.identity.Delegated() {
+		dialer.SASL = nil // the client's own SASL exchange authenticates each connection
+	}
 	s.gateway = gateway.New(gateway.Config{
 		BindHost:      cfg.BindHost,
 		Routing:       routing,
@@ -105,13 +115,20 @@ func (s *Server) start(ctx context.Context) error {
 		MaxInFlight:   cfg.MaxInFlight,
 		DialTimeout:   10 * time.Second,
 		Metrics:       s.metrics.Gateway,
-	}, cfg.Backing.NewDialer(), topology, s.log.Named("gateway"))
+		TLS:           cfg.Security.TLS,
+		Identity:      s.identity,
+	}, dialer.NewDialer(), topology, s.log.Named("gateway"))
 	if err := s.gateway.Listen(); err != nil {
 		return err
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	go s.refresher.Run(runCtx)
+	s.identity.WatchRevocations(func(tokenID string) {
+		n := s.gateway.Disconnect(func(p auth.Principal) bool { return p.TokenID == tokenID })
+		s.log.Info("token revoked; closed its connections", zap.String("tokenId", tokenID), zap.Int("connections", n))
+	})
+	go s.purgeRevocations(runCtx)
 
 	if cfg.HTTPPort >= 0 {
 		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.BindHost, strconv.Itoa(cfg.HTTPPort)))
@@ -265,6 +282,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) closeBacking() {
 	if s.members != nil {
 		s.members.Close()
+	}
+	if s.identity != nil {
+		s.identity.Close()
 	}
 	if s.config != nil {
 		s.config.Close()

@@ -1,0 +1,81 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-gateway/strait/auth"
+)
+
+// delegation follows a SASL exchange the backing cluster answers, to learn
+// the principal the broker authenticated. The broker has checked the
+// credentials; the gateway only reads the name out of them.
+type delegation struct {
+	mechanism string
+	rounds    int
+	username  string
+}
+
+// handshakeMechanism returns the mechanism a SaslHandshake request names.
+func handshakeMechanism(h requestHeader, frame []byte) string {
+	if req, ok := decodeAuthRequest(h, frame).(*kmsg.SASLHandshakeRequest); ok {
+		return req.Mechanism
+	}
+	return ""
+}
+
+// step notes one client message the broker accepted and returns the
+// principal once the exchange is complete.
+func (d *delegation) step(msg []byte) *auth.Principal {
+	d.rounds++
+	switch {
+	case d.mechanism == "PLAIN":
+		if _, user, _, err := auth.ParsePlain(msg); err == nil {
+			d.username = user
+		}
+	case strings.HasPrefix(d.mechanism, "SCRAM-"):
+		if d.rounds == 1 {
+			d.username = scramUsername(msg)
+			return nil // the broker answers with a challenge first
+		}
+	case d.mechanism == "OAUTHBEARER":
+		if token, _, err := auth.ParseOAuthBearer(msg); err == nil {
+			d.username = unverifiedSubject(token)
+		}
+	}
+	return &auth.Principal{Username: d.username, Mechanism: d.mechanism}
+}
+
+// scramUsername reads the user name of a SCRAM client-first message
+// ("n,,n=name,r=nonce"), undoing SCRAM's escaping of ',' and '='.
+func scramUsername(msg []byte) string {
+	for _, attr := range strings.Split(string(msg), ",") {
+		if name, ok := strings.CutPrefix(attr, "n="); ok {
+			return strings.NewReplacer("=2C", ",", "=3D", "=").Replace(name)
+		}
+	}
+	return ""
+}
+
+// unverifiedSubject reads the sub claim of a JWT the broker has validated.
+func unverifiedSubject(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if json.NewDecoder(bytes.NewReader(payload)).Decode(&claims) != nil {
+		return ""
+	}
+	return claims.Sub
+}

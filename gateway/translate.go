@@ -1,0 +1,78 @@
+package gateway
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-gateway/strait/metrics"
+	"github.com/strait-gateway/strait/vcluster"
+)
+
+// space returns the virtual cluster view a connection's requests are
+// translated for: passthrough without an Identity, nil before
+// authentication or once the connection's virtual cluster is gone.
+func (c *conn) space() *vcluster.Space {
+	id := c.gw.cfg.Identity
+	switch {
+	case id == nil:
+		return passthroughSpace
+	case !c.authenticated:
+		return nil
+	}
+	return id.Space(c.principal.VCluster)
+}
+
+// forwardTranslated reads a whole request, translates it for the
+// connection's virtual cluster and forwards it, or answers it locally when
+// the translation says so. The frame head is in c.req.chunk.
+func (c *conn) forwardTranslated(h requestHeader, rest int64, arrived time.Time, space *vcluster.Space) error {
+	in := getBuffer(requestPeekLen + int(rest))
+	defer putBuffer(in)
+	frame := append((*in)[:0], c.req.chunk[:requestPeekLen]...)
+	frame = frame[:requestPeekLen+int(rest)]
+	if _, err := io.ReadFull(c.client, frame[requestPeekLen:]); err != nil {
+		return c.readErr("read request", err)
+	}
+	name := kmsg.NameForKey(h.key)
+	off, err := skipRequestHeaderRest(frame[requestPeekLen:], h.key, h.version)
+	if err != nil {
+		return fmt.Errorf("gateway: %s request header: %w", name, err)
+	}
+	bodyAt := requestPeekLen + off
+	req := kmsg.RequestForKey(h.key)
+	if req == nil {
+		return fmt.Errorf("gateway: api key %d: %w", h.key, vcluster.ErrUnavailable)
+	}
+	req.SetVersion(h.version)
+	if err := req.ReadFrom(frame[bodyAt:]); err != nil {
+		return fmt.Errorf("gateway: decode %s v%d request: %w", name, h.version, err)
+	}
+	x, err := space.Request(req)
+	if err != nil {
+		return fmt.Errorf("gateway: %s v%d in virtual cluster %s: %w", name, h.version, space.Name(), err)
+	}
+	e := inflight{correlationID: h.correlationID, key: h.key, version: h.version, arrived: arrived, x: x}
+	if x.Local != nil {
+		e.local = localBody(h.key, h.version, x.Local)
+		return c.enqueue(e)
+	}
+	out := getBuffer(len(frame) + 512)
+	defer putBuffer(out)
+	o := append((*out)[:0], frame[:bodyAt]...)
+	o = req.AppendTo(o)
+	binary.BigEndian.PutUint32(o[0:4], uint32(len(o)-4))
+	if p, ok := req.(*kmsg.ProduceRequest); !ok || p.Acks != 0 {
+		if err := c.enqueue(e); err != nil {
+			return err
+		}
+	}
+	if _, err := c.upstream.Write(o); err != nil {
+		return &upstreamFailure{metrics.UpstreamIO, fmt.Errorf("gateway: forward request upstream: %w", err)}
+	}
+	*out = o
+	return nil
+}
