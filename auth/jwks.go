@@ -48,8 +48,7 @@ type keySet struct {
 
 	mu        sync.Mutex // held during fetches, so concurrent callers wait for one
 	keys      []jwk
-	loaded    bool      // keys came from a successful fetch
-	fetched   time.Time // of the last successful fetch
+	fetched   time.Time // of the last successful fetch; zero before it
 	attempted time.Time // of the last fetch, successful or not
 	err       error     // of the last fetch; nil after a success
 }
@@ -61,12 +60,12 @@ func (s *keySet) matching(ctx context.Context, kid, alg string, now time.Time) (
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	found := s.find(kid, alg)
-	stale := !s.loaded || now.Sub(s.fetched) >= s.refresh
-	if (stale || len(found) == 0) && (s.attempted.IsZero() || now.Sub(s.attempted) >= jwksRetry) {
+	stale := now.Sub(s.fetched) >= s.refresh // always true before the first fetch
+	if (stale || len(found) == 0) && now.Sub(s.attempted) >= jwksRetry {
 		s.attempted = now
 		var keys []jwk
 		if keys, s.err = s.load(ctx); s.err == nil {
-			s.keys, s.loaded, s.fetched = keys, true, now
+			s.keys, s.fetched = keys, now
 			found = s.find(kid, alg)
 		}
 	}

@@ -135,10 +135,10 @@ func (c claimSet) date(name string) (t time.Time, ok bool, err error) {
 	return time.Unix(int64(sec), int64(frac*1e9)), true, nil
 }
 
-// strings returns a member that is either one string or an array of
+// stringList returns a member that is either one string or an array of
 // strings; split says whether a single string holds space-separated
 // values (an OAuth scope-style list) or is one value (an aud claim).
-func (c claimSet) strings(name string, split bool) ([]string, error) {
+func (c claimSet) stringList(name string, split bool) ([]string, error) {
 	if !c.present(name) {
 		return nil, nil
 	}

@@ -100,7 +100,7 @@ func TestMappingRulesInvalid(t *testing.T) {
 		{"DEFAULT,RULE:a/b/x", "mapping rule 2"},
 		{", , ,", "no rule"},
 		{"RULE:a)|(b/x/", "pattern"},
-		{"RULE:(?=CN).*/x/", "pattern"},   // lookahead: not in RE2
+		{"RULE:(?=CN).*/x/", "pattern"},    // lookahead: not in RE2
 		{`RULE:(a)\1/x/`, "pattern"},       // backreference: not in RE2
 		{"RULE:[a-z&&[^b]]/x/", ""},        // RE2 reads && literally; accepted
 		{"RULE:(a)/$x/", `"$" must start`}, // Java refuses it too
@@ -158,8 +158,8 @@ func TestMappingRulesApply(t *testing.T) {
 		{"RULE:CN=a/x/", "CN=ab", "", "no mapping rule matches"},
 		// Replacement syntax.
 		{"RULE:CN=(\\w+),O=(\\w+)/$2.$1/", "CN=bob,O=acme", "acme.bob", ""},
-		{"RULE:CN=(\\w+)/$1$2/", "CN=bob", "bob$2", ""},    // no group 2: literal
-		{"RULE:CN=(\\w+)/$12/", "CN=bob", "bob2", ""},      // $1 then "2"
+		{"RULE:CN=(\\w+)/$1$2/", "CN=bob", "bob$2", ""}, // no group 2: literal
+		{"RULE:CN=(\\w+)/$12/", "CN=bob", "bob2", ""},   // $1 then "2"
 		{"RULE:CN=(\\w)(\\w)(\\w)(\\w)(\\w)(\\w)(\\w)(\\w)(\\w)(\\w)(\\w)(\\w)/$12$1/", "CN=abcdefghijkl", "la", ""},
 		{"RULE:CN=(\\w+)/\\$1=$1/", "CN=bob", "$1=bob", ""},
 		{"RULE:CN=.*/$1/", "CN=bob", "$1", ""}, // Java would throw

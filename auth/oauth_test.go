@@ -1,10 +1,13 @@
 package auth
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
 )
 
 const jwtLike = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
@@ -69,6 +72,24 @@ func TestParseOAuthBearer(t *testing.T) {
 				t.Fatalf("got %q %v, want %q %v", token, ext, tt.token, tt.ext)
 			}
 		})
+	}
+}
+
+// TestParseOAuthBearerFranzGo reads what franz-go's OAUTHBEARER client
+// sends, and checks that it accepts OAuthFailure as a server challenge.
+func TestParseOAuthBearerFranzGo(t *testing.T) {
+	ext := map[string]string{"logicalCluster": "lkc-1", "identityPoolId": "pool-2"}
+	session, msg, err := oauth.Auth{Zid: "alice", Token: jwtLike, Extensions: ext}.AsMechanism().Authenticate(context.Background(), "gateway:9092")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, got, err := ParseOAuthBearer(msg)
+	if err != nil || token != jwtLike || !maps.Equal(got, ext) {
+		t.Fatalf("got %q %v %v", token, got, err)
+	}
+	done, reply, err := session.Challenge(OAuthFailure())
+	if err != nil || done || string(reply) != "\x01" {
+		t.Fatalf("client answered the failure with %q, %v, %v", reply, done, err)
 	}
 }
 

@@ -159,7 +159,7 @@ func (v *OAuthValidator) principal(c claimSet, now time.Time) (Principal, error)
 		}
 	}
 	if len(v.cfg.Audiences) > 0 {
-		aud, err := c.strings("aud", false)
+		aud, err := c.stringList("aud", false)
 		if err != nil || !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(v.cfg.Audiences, a) }) {
 			return Principal{}, errors.New("wrong audience")
 		}
@@ -171,7 +171,7 @@ func (v *OAuthValidator) principal(c claimSet, now time.Time) (Principal, error)
 	if sub == "" {
 		return Principal{}, fmt.Errorf("missing %q claim", v.cfg.SubjectClaim)
 	}
-	groups, err := c.strings(v.cfg.GroupsClaim, true)
+	groups, err := c.stringList(v.cfg.GroupsClaim, true)
 	if err != nil {
 		return Principal{}, err
 	}

@@ -26,7 +26,7 @@ import (
 
 // Test keys, generated once per run.
 var (
-	testRSAKey = sync.OnceValue(func() *rsa.PrivateKey { return mustGenerate(rsa.GenerateKey(rand.Reader, 2048)) })
+	testRSAKey  = sync.OnceValue(func() *rsa.PrivateKey { return mustGenerate(rsa.GenerateKey(rand.Reader, 2048)) })
 	testRSAKey2 = sync.OnceValue(func() *rsa.PrivateKey { return mustGenerate(rsa.GenerateKey(rand.Reader, 2048)) })
 	testP256Key = sync.OnceValue(func() *ecdsa.PrivateKey { return mustGenerate(ecdsa.GenerateKey(elliptic.P256(), rand.Reader)) })
 	testP384Key = sync.OnceValue(func() *ecdsa.PrivateKey { return mustGenerate(ecdsa.GenerateKey(elliptic.P384(), rand.Reader)) })

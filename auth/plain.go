@@ -26,17 +26,17 @@ func ParsePlain(msg []byte) (authzid, username, password string, err error) {
 		return "", "", "", errors.New("auth: malformed PLAIN message: want authzid, username and password separated by NUL")
 	}
 	for _, check := range []struct {
-		field string
-		value []byte
-		max   int
-		empty bool
+		field    string
+		value    []byte
+		max      int
+		optional bool
 	}{
 		{"authzid", parts[0], maxPlainName, true},
 		{"username", parts[1], maxPlainName, false},
 		{"password", parts[2], maxPlainPassword, false},
 	} {
 		switch {
-		case len(check.value) == 0 && !check.empty:
+		case len(check.value) == 0 && !check.optional:
 			return "", "", "", fmt.Errorf("auth: malformed PLAIN message: empty %s", check.field)
 		case len(check.value) > check.max:
 			return "", "", "", fmt.Errorf("auth: malformed PLAIN message: %s longer than %d bytes", check.field, check.max)

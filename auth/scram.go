@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // ErrAuthFailed is wrapped by every error a ScramServer returns. The text
@@ -103,7 +104,11 @@ func (s *ScramServer) clientFinal(msg string) ([]byte, error) {
 	if string(final.channelBinding) != s.first.gs2Header {
 		return nil, fmt.Errorf("%w: channel binding does not match the gs2 header", ErrAuthFailed)
 	}
-	if final.nonce != s.nonce {
+	// Kafka's broker only checks that the client's nonce ends with the
+	// server's, and librdkafka depends on it: it sends its own nonce again
+	// in front of the combined one. The server's random part still proves
+	// the message is fresh.
+	if !strings.HasSuffix(final.nonce, s.nonce) {
 		return nil, fmt.Errorf("%w: nonce does not match", ErrAuthFailed)
 	}
 	h := scramHash(s.mechanism)

@@ -143,7 +143,7 @@ func decodeSaslName(s string) (string, bool) {
 			b.WriteByte(s[i])
 			continue
 		}
-		switch s[i+1:min(i+3, len(s))] {
+		switch s[i+1 : min(i+3, len(s))] {
 		case "2C":
 			b.WriteByte(',')
 		case "3D":

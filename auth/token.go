@@ -206,11 +206,11 @@ func gatewayClaims(c claimSet) (Claims, error) {
 	var claims Claims
 	var ok bool
 	var err error
-	if claims.Username, ok, err = c.str("username"); err != nil || !ok || claims.Username == "" {
-		return Claims{}, errors.New("missing username")
+	if claims.Username, _, err = c.str("username"); err != nil || claims.Username == "" {
+		return Claims{}, errors.New("missing or invalid username")
 	}
-	if claims.ID, ok, err = c.str("jti"); err != nil || !ok || claims.ID == "" {
-		return Claims{}, errors.New("missing jti")
+	if claims.ID, _, err = c.str("jti"); err != nil || claims.ID == "" {
+		return Claims{}, errors.New("missing or invalid jti")
 	}
 	if claims.VCluster, _, err = c.str("vcluster"); err != nil {
 		return Claims{}, err

@@ -263,4 +263,3 @@ func TestSCRAMWithRealClients(t *testing.T) {
 		t.Fatal("password leaked into a topic name")
 	}
 }
-

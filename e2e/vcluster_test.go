@@ -48,7 +48,7 @@ func TestVirtualClustersStayIsolated(t *testing.T) {
 	waitLed(t, ctx, badm, topic, 3)
 	produce := func(cl *kgo.Client, prefix string, n int) {
 		for i := range n {
-			r := &kgo.Record{Topic: topic, Value: fmt.Appendf(nil, "%s-%d", prefix, i)}
+			r := &kgo.Record{Topic: topic, Key: fmt.Appendf(nil, "key-%d", i%8), Value: fmt.Appendf(nil, "%s-%d", prefix, i)}
 			if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
 				t.Fatal(err)
 			}
@@ -93,6 +93,26 @@ func TestVirtualClustersStayIsolated(t *testing.T) {
 			if !slices.Contains(names, want) {
 				t.Errorf("backing cluster lacks %s", want)
 			}
+		}
+	})
+
+	t.Run("passthrough sees physical names but no internal topics", func(t *testing.T) {
+		opsTok, _ := token(t, a, "", "ops", time.Hour)
+		ts, err := kadm.NewClient(plainClient(t, addr, "ops", opsTok)).ListTopics(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := ts.Names()
+		if !slices.Contains(names, "red."+topic) || !slices.Contains(names, "blue."+topic) {
+			t.Errorf("passthrough lacks the tenants' physical topics: %v", names)
+		}
+		for _, n := range names {
+			if strings.HasPrefix(n, "_strait_") {
+				t.Errorf("passthrough lists internal topic %s", n)
+			}
+		}
+		if !slices.ContainsFunc(physicalTopics(t), func(n string) bool { return strings.HasPrefix(n, "_strait_") }) {
+			t.Fatal("the backing cluster has no internal topic; the check above proves nothing")
 		}
 	})
 

@@ -84,7 +84,8 @@ func New(cfg Config, dialer Dialer, topology *Topology, log *zap.Logger) *Gatewa
 		topology: topology,
 		conns:    make(map[*conn]struct{}),
 	}
-	g.rewriter = &rewriter{routing: cfg.Routing, placement: cfg.Placement, topology: topology, unroutable: g.warnUnroutable}
+	g.rewriter = &rewriter{routing: cfg.Routing, placement: cfg.Placement, topology: topology, unroutable: g.warnUnroutable,
+		answersSASL: cfg.Identity != nil && len(cfg.Identity.Mechanisms()) > 0 && !cfg.Identity.Delegated()}
 	return g
 }
 

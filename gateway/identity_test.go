@@ -91,6 +91,25 @@ func TestSASLGatewayManaged(t *testing.T) {
 		}
 	})
 
+	t.Run("SASL APIs advertised even when the broker lists none", func(t *testing.T) {
+		r := dialRaw(t, tg.addr())
+		req := kmsg.NewPtrApiVersionsRequest()
+		req.SetVersion(3)
+		resp := r.roundTrip(req, 1).(*kmsg.ApiVersionsResponse)
+		want := map[int16][2]int16{keySaslHandshake: {0, 1}, keySaslAuthenticate: {0, 2}}
+		for _, k := range resp.ApiKeys {
+			if w, ok := want[k.ApiKey]; ok {
+				if k.MinVersion != w[0] || k.MaxVersion != w[1] {
+					t.Errorf("key %d: v%d–v%d, want v%d–v%d", k.ApiKey, k.MinVersion, k.MaxVersion, w[0], w[1])
+				}
+				delete(want, k.ApiKey)
+			}
+		}
+		if len(want) > 0 {
+			t.Fatalf("not advertised: %v", want)
+		}
+	})
+
 	t.Run("request before authentication closes the connection", func(t *testing.T) {
 		r := dialRaw(t, tg.addr())
 		r.send(kmsg.NewPtrMetadataRequest(), 1)

@@ -47,6 +47,9 @@ type rewriter struct {
 	topology  *Topology
 	// unroutable is called for a broker id outside the port range.
 	unroutable func(id int32)
+	// answersSASL is set when the gateway itself answers SaslHandshake and
+	// SaslAuthenticate, so it advertises them whatever the broker does.
+	answersSASL bool
 }
 
 // address returns the gateway address for broker id: on the node the
@@ -191,6 +194,26 @@ func (w *rewriter) narrowVersions(r *kmsg.ApiVersionsResponse, space *vcluster.S
 		keep = append(keep, k)
 	}
 	r.ApiKeys = keep
+	if w.answersSASL {
+		// v0 stays advertised, as Kafka 4 does, because librdkafka
+		// only looks for SaslHandshake when it sees v0; it then uses v1.
+		r.ApiKeys = advertise(r.ApiKeys, keySaslHandshake, 0, 1)
+		r.ApiKeys = advertise(r.ApiKeys, keySaslAuthenticate, 0, 2)
+	}
+}
+
+// advertise sets the version range of an API key the gateway answers
+// itself, adding the key when the broker did not list it.
+func advertise(keys []kmsg.ApiVersionsResponseApiKey, key, lo, hi int16) []kmsg.ApiVersionsResponseApiKey {
+	for i := range keys {
+		if keys[i].ApiKey == key {
+			keys[i].MinVersion, keys[i].MaxVersion = lo, hi
+			return keys
+		}
+	}
+	k := kmsg.NewApiVersionsResponseApiKey()
+	k.ApiKey, k.MinVersion, k.MaxVersion = key, lo, hi
+	return append(keys, k)
 }
 
 // unsupportedApiVersions builds the answer to an ApiVersions request newer

@@ -18,8 +18,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/strait-gateway/strait/admin"
-	"github.com/strait-gateway/strait/backing"
 	"github.com/strait-gateway/strait/auth"
+	"github.com/strait-gateway/strait/backing"
 	"github.com/strait-gateway/strait/gateway"
 	"github.com/strait-gateway/strait/identity"
 	"github.com/strait-gateway/strait/membership"

@@ -3,7 +3,18 @@
 #
 #   harness.sh produce --bootstrap HOSTS --topic T --count N --prefix P
 #                      [--compression none|gzip|snappy|lz4|zstd] [--idempotent] [--keys K]
+#                      [--property KEY=VALUE]...
 #   harness.sh consume --bootstrap HOSTS --topic T --group G --count N [--timeout-ms MS]
+#                      [--property KEY=VALUE]...
+#
+# --property KEY=VALUE (repeatable) is passed to kcat as -X KEY=VALUE after the
+# harness's own -X settings, so it can override them. KEY is a librdkafka
+# property name (security.protocol, sasl.mechanism, sasl.username, ...).
+#
+# Authentication failures: librdkafka logs them (SASL authentication error,
+# SSL handshake failed, ...) and keeps retrying. The harness watches kcat's
+# stderr, stops kcat (SIGTERM, SIGKILL 10 s later) at the first such line and
+# exits 1 with "error: authentication failed: MESSAGE" on stderr.
 #
 # Requires kcat (Debian package, librdkafka 2.0.2) and jq. stdout carries only
 # the contract output; kcat's diagnostics go to stderr.
@@ -38,7 +49,9 @@ usage() {
 usage:
   harness.sh produce --bootstrap HOSTS --topic T --count N --prefix P
                      [--compression none|gzip|snappy|lz4|zstd] [--idempotent] [--keys K]
+                     [--property KEY=VALUE]...
   harness.sh consume --bootstrap HOSTS --topic T --group G --count N [--timeout-ms MS]
+                     [--property KEY=VALUE]...
 EOF
 }
 usage_error() { echo "error: $*" >&2; usage; exit 2; }
@@ -55,6 +68,7 @@ esac
 
 bootstrap="" topic="" count="" prefix="" group=""
 compression="none" idempotent=0 keys=8 timeout_ms=60000
+props=() # -X KEY=VALUE arguments from --property
 
 while (($#)); do
   arg="$1"; shift
@@ -70,7 +84,7 @@ while (($#)); do
     return 0
   }
   case "$cmd:$name" in
-    *:--bootstrap|*:--topic|*:--count|produce:--prefix|produce:--compression|produce:--keys|consume:--group|consume:--timeout-ms)
+    *:--bootstrap|*:--topic|*:--count|*:--property|produce:--prefix|produce:--compression|produce:--keys|consume:--group|consume:--timeout-ms)
       if ! take "$@"; then shift; fi
       case "$name" in
         --bootstrap) bootstrap="$value" ;;
@@ -81,6 +95,10 @@ while (($#)); do
         --keys) keys="$value" ;;
         --group) group="$value" ;;
         --timeout-ms) timeout_ms="$value" ;;
+        --property)
+          [[ "$value" =~ ^[^=[:space:]][^=]*= ]] || usage_error "--property wants KEY=VALUE, got '$value'"
+          props+=(-X "$value")
+          ;;
       esac
       ;;
     produce:--idempotent)
@@ -105,6 +123,51 @@ fi
 
 tmpdir="$(mktemp -d "${TMPDIR:-/tmp}/kcat-harness.XXXXXX")" || exit 1
 trap 'rm -rf "$tmpdir"' EXIT
+
+# ---------------------------------------------------------------------------
+# Authentication failures. librdkafka reports them as level-3 log lines
+# ("SASL authentication error: <broker message>", "SSL handshake failed: ...")
+# and through kcat's error callback ("% ERROR: Local: Authentication
+# failure: ..."), then reconnects and tries again for as long as kcat runs.
+AUTH_FAILURE_RE='SASL authentication error|Authentication failed|Local: Authentication failure|mechanism handshake failed|SSL handshake failed'
+errpipe="$tmpdir/kcat-stderr" # kcat's stderr, read by watch_auth
+kcat_pid="$tmpdir/kcat.pid"   # pid of the `timeout` process wrapping kcat
+auth_failure="$tmpdir/auth-failure"
+
+# mawk reads its input in blocks unless it is told to be interactive.
+awk_stream=(awk)
+if awk -W version 2>/dev/null | grep -q mawk; then awk_stream+=(-W interactive); fi
+
+# watch_auth: copies stdin (kcat's stderr) to stdout. At the first non-debug
+# line that reports an authentication failure it saves the line in
+# $auth_failure and sends SIGTERM to the pid in $kcat_pid: a `timeout`, which
+# passes the signal on to kcat and sends SIGKILL if kcat is still alive after
+# timeout's -k period.
+watch_auth() {
+  "${awk_stream[@]}" -v pidfile="$kcat_pid" -v flag="$auth_failure" -v re="$AUTH_FAILURE_RE" '
+    { print; fflush() }
+    !hit && !/^%7\|/ && $0 ~ re {
+      hit = 1
+      print > flag
+      close(flag)
+      pid = ""
+      for (try = 0; try < 50 && pid !~ /^[0-9]+$/; try++) {
+        if ((getline pid < pidfile) <= 0) pid = ""
+        close(pidfile)
+        if (pid !~ /^[0-9]+$/) system("sleep 0.1")
+      }
+      if (pid ~ /^[0-9]+$/) system("kill -TERM " pid " 2>/dev/null")
+    }'
+}
+
+# auth_failed: true when watch_auth saw an authentication failure; then
+# prints the error line of the harness (librdkafka's log prefix removed).
+auth_failed() {
+  [[ -s "$auth_failure" ]] || return 1
+  local msg
+  msg=$(head -n1 "$auth_failure" | sed -e 's/^%[0-9]|[^|]*|[^|]*|[^|]*| *\[thrd:[^]]*\]: *//' -e 's/^% ERROR: //')
+  echo "error: authentication failed: $msg" >&2
+}
 
 # ---------------------------------------------------------------------------
 do_produce() {
@@ -142,12 +205,21 @@ do_produce() {
   fi
   ((count > 0)) || { echo "acked 0"; return 0; }
 
+  args+=("${props[@]}")
   local input="$tmpdir/records" report="$tmpdir/stderr"
   # Generate "key-(i mod K)<TAB>P-i" lines with awk: fast for large N.
   awk -v n="$count" -v k="$keys" -v p="$prefix" \
     'BEGIN { for (i = 0; i < n; i++) printf "key-%d\t%s-%d\n", i % k, p, i }' >"$input" || return 1
 
-  "$KCAT" "${args[@]}" -l "$input" 2>"$report"
+  # kcat runs in the background with its stderr going through watch_auth into
+  # $report. `timeout` with duration 0 never expires; it only turns the
+  # watcher's SIGTERM into a SIGKILL after 10 s if kcat hangs.
+  mkfifo "$errpipe" || return 1
+  timeout -k 10 -s TERM 0 "$KCAT" "${args[@]}" -l "$input" 2>"$errpipe" &
+  local kpid=$!
+  echo "$kpid" >"$kcat_pid"
+  watch_auth <"$errpipe" >"$report"
+  wait "$kpid"
   local rc=$?
   # Pass kcat's diagnostics through, minus the per-record delivery lines and
   # (unless debugging was asked for) the debug lines added above.
@@ -160,6 +232,10 @@ do_produce() {
   delivered=$(grep -c '^% Message delivered to partition' "$report")
   failed=$(grep -c '^% Delivery failed' "$report")
   fallback=$(grep -c 'Broker does not support compression type' "$report")
+  if auth_failed; then
+    echo "error: kcat stopped after $delivered of $count records acked" >&2
+    return 1
+  fi
   if ((rc != 0)); then
     echo "error: kcat exited with status $rc ($delivered of $count records acked, $failed delivery failures)" >&2
     return 1
@@ -204,18 +280,35 @@ do_consume() {
   # handed out, both after -c N and after timeout's SIGTERM (kcat closes the
   # consumer gracefully on SIGTERM). -E keeps going on non-fatal errors such as
   # a topic whose metadata has not propagated yet.
-  timeout -k 20 -s TERM "$secs" \
-    "$KCAT" -b "$bootstrap" -G "$group" -c "$count" -J -u -E ${debug_contexts:+-d "$debug_contexts"} \
-    -X auto.offset.reset=earliest \
-    -X session.timeout.ms=30000 \
-    -X heartbeat.interval.ms=3000 \
-    "$topic" |
+  #
+  # kcat's stderr goes through watch_auth (in the background) to our stderr;
+  # the group below runs kcat in the background only to learn the pid of
+  # its `timeout`, and returns timeout's exit status.
+  mkfifo "$errpipe" || return 1
+  watch_auth <"$errpipe" >&2 &
+  local wpid=$!
+  {
+    timeout -k 20 -s TERM "$secs" \
+      "$KCAT" -b "$bootstrap" -G "$group" -c "$count" -J -u -E ${debug_contexts:+-d "$debug_contexts"} \
+      -X auto.offset.reset=earliest \
+      -X session.timeout.ms=30000 \
+      -X heartbeat.interval.ms=3000 \
+      "${props[@]}" \
+      "$topic" 2>"$errpipe" &
+    echo $! >"$kcat_pid"
+    wait $!
+  } |
     jq -c --unbuffered 'select(type == "object" and has("offset") and has("partition"))
                         | {p: .partition, o: .offset, k: .key, v: .payload}' |
     tee "$out"
   local st=("${PIPESTATUS[@]}")
+  wait "$wpid"
   local got
   got=$(wc -l <"$out")
+  if auth_failed; then
+    echo "error: kcat stopped after $got of $count records" >&2
+    return 1
+  fi
   if ((st[1] != 0)); then
     echo "error: jq failed with status ${st[1]}" >&2
     return 1

@@ -6,11 +6,28 @@
 // Contract (shared by every harness under e2e/clients/):
 //   produce --bootstrap HOSTS --topic T --count N --prefix P
 //           [--compression none|gzip|snappy|lz4|zstd] [--idempotent] [--keys K]
+//           [--property KEY=VALUE]...
 //   consume --bootstrap HOSTS --topic T --group G --count N [--timeout-ms MS]
+//           [--property KEY=VALUE]...
+//
+// kafkajs has no configuration properties. --property (repeatable) accepts
+// only these keys and maps them onto kafkajs client options (see
+// clientSecurity); any other key is a usage error (exit 2):
+//   security.protocol  PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
+//   sasl.mechanism     PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
+//   sasl.username, sasl.password
+//   ssl.ca.location    PEM file of the CA(s) to trust -> ssl: { ca: [PEM] }
+//
+// An authentication failure (KafkaJSSASLAuthenticationError, which kafkajs
+// does not retry, or a TLS handshake error) ends the run with exit 1 and
+// "error: authentication failed: MESSAGE" on stderr.
 //
 // stdout carries only the contract output ("acked N" / one JSON object per
 // record); everything else, including kafkajs logs, goes to stderr.
 
+const fs = require('fs')
+const net = require('net')
+const tls = require('tls')
 const {
   Kafka,
   logLevel,
@@ -25,7 +42,10 @@ const EXIT_USAGE = 2
 const USAGE = `usage:
   harness.js produce --bootstrap HOSTS --topic T --count N --prefix P
                      [--compression none|gzip|snappy|lz4|zstd] [--idempotent] [--keys K]
+                     [--property KEY=VALUE]...
   harness.js consume --bootstrap HOSTS --topic T --group G --count N [--timeout-ms MS]
+                     [--property KEY=VALUE]...
+properties: security.protocol, sasl.mechanism, sasl.username, sasl.password, ssl.ca.location
 `
 
 class UsageError extends Error {}
@@ -41,11 +61,13 @@ const FLAGS = {
   produce: {
     values: ['bootstrap', 'topic', 'count', 'prefix', 'compression', 'keys'],
     bools: ['idempotent'],
+    lists: ['property'],
     required: ['bootstrap', 'topic', 'count', 'prefix'],
   },
   consume: {
     values: ['bootstrap', 'topic', 'group', 'count', 'timeout-ms'],
     bools: [],
+    lists: ['property'],
     required: ['bootstrap', 'topic', 'group', 'count'],
   },
 }
@@ -59,6 +81,7 @@ function parseArgs(argv) {
   if (!spec) throw new UsageError(`unknown command ${JSON.stringify(cmd)}`)
 
   const opts = {}
+  for (const name of spec.lists) opts[name] = []
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`)
@@ -72,12 +95,13 @@ function parseArgs(argv) {
     if (spec.bools.includes(name)) {
       if (value !== undefined) throw new UsageError(`--${name} takes no value`)
       opts[name] = true
-    } else if (spec.values.includes(name)) {
+    } else if (spec.values.includes(name) || spec.lists.includes(name)) {
       if (value === undefined) {
         if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`)
         value = argv[++i]
       }
-      opts[name] = value
+      if (spec.lists.includes(name)) opts[name].push(value)
+      else opts[name] = value
     } else {
       throw new UsageError(`unknown flag --${name} for ${cmd}`)
     }
@@ -107,6 +131,127 @@ function brokersOf(bootstrap) {
 }
 
 // ---------------------------------------------------------------------------
+// --property: security settings
+
+const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']
+const SASL_MECHANISMS = { PLAIN: 'plain', 'SCRAM-SHA-256': 'scram-sha-256', 'SCRAM-SHA-512': 'scram-sha-512' }
+const PROPERTY_KEYS = ['security.protocol', 'sasl.mechanism', 'sasl.username', 'sasl.password', 'ssl.ca.location']
+
+// Turns the --property KEY=VALUE list into the kafkajs client options `ssl`
+// and `sasl` (both absent for PLAINTEXT). Settings that the chosen
+// security.protocol does not use are ignored with a warning, as the Java
+// client and librdkafka ignore them.
+function clientSecurity(properties) {
+  const props = {}
+  for (const kv of properties) {
+    const eq = kv.indexOf('=')
+    const key = eq > 0 ? kv.slice(0, eq).trim() : ''
+    if (key === '') throw new UsageError(`--property wants KEY=VALUE, got ${JSON.stringify(kv)}`)
+    if (!PROPERTY_KEYS.includes(key)) {
+      throw new UsageError(
+        `--property ${key}: not supported by the kafkajs harness (supported: ${PROPERTY_KEYS.join(', ')})`
+      )
+    }
+    props[key] = kv.slice(eq + 1)
+  }
+
+  const protocol = (props['security.protocol'] || 'PLAINTEXT').toUpperCase()
+  if (!SECURITY_PROTOCOLS.includes(protocol)) {
+    throw new UsageError(
+      `--property security.protocol: unknown value ${JSON.stringify(props['security.protocol'])} (want ${SECURITY_PROTOCOLS.join('|')})`
+    )
+  }
+  const useSsl = protocol === 'SSL' || protocol === 'SASL_SSL'
+  const useSasl = protocol.startsWith('SASL_')
+  const out = {}
+
+  if (useSsl) {
+    out.ssl = true // Node's default trust store
+    if (props['ssl.ca.location'] !== undefined) {
+      let ca
+      try {
+        ca = fs.readFileSync(props['ssl.ca.location'], 'utf8')
+      } catch (e) {
+        throw new UsageError(`--property ssl.ca.location: cannot read ${props['ssl.ca.location']}: ${e.message}`)
+      }
+      out.ssl = { ca: [ca] }
+    }
+  } else if (props['ssl.ca.location'] !== undefined) {
+    log(`warning: ssl.ca.location is ignored with security.protocol=${protocol}`)
+  }
+
+  const saslKeys = ['sasl.mechanism', 'sasl.username', 'sasl.password']
+  if (useSasl) {
+    const mechName = (props['sasl.mechanism'] || '').toUpperCase()
+    if (!(mechName in SASL_MECHANISMS)) {
+      throw new UsageError(
+        props['sasl.mechanism'] === undefined
+          ? `--property security.protocol=${protocol} needs --property sasl.mechanism=${Object.keys(SASL_MECHANISMS).join('|')}`
+          : `--property sasl.mechanism: unsupported value ${JSON.stringify(props['sasl.mechanism'])} (want ${Object.keys(SASL_MECHANISMS).join('|')})`
+      )
+    }
+    for (const k of ['sasl.username', 'sasl.password']) {
+      if (props[k] === undefined) throw new UsageError(`--property security.protocol=${protocol} needs --property ${k}`)
+    }
+    out.sasl = {
+      mechanism: SASL_MECHANISMS[mechName],
+      username: props['sasl.username'],
+      password: props['sasl.password'],
+    }
+  } else {
+    const unused = saslKeys.filter(k => props[k] !== undefined)
+    if (unused.length) log(`warning: ${unused.join(', ')} ignored with security.protocol=${protocol}`)
+  }
+  return out
+}
+
+// Error codes of Node's TLS layer that mean the handshake failed for
+// reasons of trust or credentials (untrusted/invalid certificate, a client
+// certificate the server wants, ...).
+const TLS_AUTH_CODES = /^(ERR_TLS_CERT|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|CERT_)/
+
+const SASL_ERROR_TYPES = ['SASL_AUTHENTICATION_FAILED', 'UNSUPPORTED_SASL_MECHANISM', 'ILLEGAL_SASL_STATE']
+
+// The message of an authentication failure, or null for any other error.
+// kafkajs does not retry KafkaJSSASLAuthenticationError, so it reaches the
+// caller at once. A TLS failure arrives as a retriable KafkaJSConnectionError
+// whose code is that of the socket error (see also tlsFailure below).
+function authFailure(e) {
+  for (let c = e, depth = 0; c && depth < 5; c = c.cause || c.originalError, depth++) {
+    if (c.name === 'KafkaJSSASLAuthenticationError') return `${c.name}: ${c.message}`
+    // SaslHandshake/SaslAuthenticate error codes (e.g. a mechanism the
+    // listener does not enable) arrive as KafkaJSProtocolError.
+    if (SASL_ERROR_TYPES.includes(c.type)) return `${c.name}: ${c.message} (${c.type})`
+    if (typeof c.code === 'string' && TLS_AUTH_CODES.test(c.code)) return `${c.name || 'Error'}: ${String(c.message).trim()} (${c.code})`
+  }
+  return null
+}
+
+// kafkajs retries connection errors, a failed TLS handshake included, for
+// its whole retry budget (tens of seconds). The socket factory below (the
+// same as kafkajs' default) also watches TLS sockets for such errors and
+// settles tlsFailure, which main() races against the command.
+let reportTlsFailure
+const tlsFailure = new Promise(resolve => {
+  reportTlsFailure = resolve
+})
+
+function socketFactory({ host, port, ssl, onConnect }) {
+  const socket = ssl
+    ? tls.connect(Object.assign({ host, port }, net.isIP(host) ? {} : { servername: host }, ssl), onConnect)
+    : net.connect({ host, port }, onConnect)
+  socket.setKeepAlive(true, 60000)
+  if (ssl) {
+    socket.on('error', e => {
+      if (typeof e.code === 'string' && TLS_AUTH_CODES.test(e.code)) {
+        reportTlsFailure(`TLS handshake with ${host}:${port} failed: ${String(e.message).trim()} (${e.code})`)
+      }
+    })
+  }
+  return socket
+}
+
+// ---------------------------------------------------------------------------
 // kafkajs setup
 
 function stderrLogCreator() {
@@ -117,11 +262,13 @@ function stderrLogCreator() {
   }
 }
 
-function makeKafka(bootstrap, clientId) {
+function makeKafka(opts, clientId) {
   const level = process.env.HARNESS_DEBUG ? logLevel.DEBUG : logLevel.WARN
   return new Kafka({
     clientId,
-    brokers: brokersOf(bootstrap),
+    brokers: brokersOf(opts.bootstrap),
+    ...clientSecurity(opts.property),
+    socketFactory,
     logLevel: level,
     logCreator: stderrLogCreator,
     connectionTimeout: 10000,
@@ -159,7 +306,7 @@ async function produce(opts) {
   }
   const idempotent = Boolean(opts.idempotent)
 
-  const kafka = makeKafka(opts.bootstrap, 'strait-e2e-kafkajs-producer')
+  const kafka = makeKafka(opts, 'strait-e2e-kafkajs-producer')
   const producer = kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     idempotent,
@@ -201,7 +348,7 @@ async function consume(opts) {
   const count = positiveInt('count', opts.count, { allowZero: true })
   const timeoutMs = positiveInt('timeout-ms', opts['timeout-ms'] === undefined ? '60000' : opts['timeout-ms'])
 
-  const kafka = makeKafka(opts.bootstrap, 'strait-e2e-kafkajs-consumer')
+  const kafka = makeKafka(opts, 'strait-e2e-kafkajs-consumer')
   const consumer = kafka.consumer({
     groupId: opts.group,
     sessionTimeout: 30000,
@@ -302,11 +449,24 @@ async function main() {
     return EXIT_USAGE
   }
   try {
-    return parsed.cmd === 'produce' ? await produce(parsed.opts) : await consume(parsed.opts)
+    const work = parsed.cmd === 'produce' ? produce(parsed.opts) : consume(parsed.opts)
+    const tls = tlsFailure.then(msg => ({ msg }))
+    const first = await Promise.race([work.then(code => ({ code })), tls])
+    if (first.msg !== undefined) {
+      // Nothing to clean up: no connection got through the handshake.
+      process.stderr.write(`error: authentication failed: ${first.msg}\n`)
+      return EXIT_FAIL
+    }
+    return first.code
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`error: ${e.message}\n${e.skipUsage ? '' : USAGE}`)
       return EXIT_USAGE
+    }
+    const auth = authFailure(e)
+    if (auth !== null) {
+      process.stderr.write(`error: authentication failed: ${auth}\n`)
+      return EXIT_FAIL
     }
     process.stderr.write(`error: ${e && e.stack ? e.stack : e}\n`)
     return EXIT_FAIL

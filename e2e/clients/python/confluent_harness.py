@@ -6,6 +6,14 @@ contract. Run with the venv created by setup.sh:
 
     $REPO/.cache/venv/bin/python e2e/clients/python/confluent_harness.py produce ...
 
+--property KEY=VALUE (repeatable) puts KEY=VALUE into the librdkafka
+configuration dict after the harness's own settings (so it overrides them);
+KEY is a librdkafka property name, VALUE is passed as a string.
+
+librdkafka reports authentication failures (SASL failures, TLS handshake
+failures) through the error callback and keeps reconnecting; the harness
+stops at the first one and exits 1 with "error: authentication failed: ...".
+
 Set HARNESS_DEBUG=1 to turn on librdkafka debug logging (to stderr).
 """
 
@@ -18,11 +26,11 @@ import harness_common as hc
 PROG = "confluent-harness"
 
 
-def _base_config(bootstrap, client_id):
+def _base_config(bootstrap, client_id, errors):
     conf = {
         "bootstrap.servers": ",".join(hc.brokers(bootstrap)),
         "client.id": client_id,
-        "error_cb": _error_cb,
+        "error_cb": errors,
     }
     if not os.environ.get("HARNESS_DEBUG"):
         # librdkafka logs at syslog levels; 5 (notice) hides routine info
@@ -33,10 +41,37 @@ def _base_config(bootstrap, client_id):
     return conf
 
 
-def _error_cb(err):
-    # Most errors reported here are transient (librdkafka retries them);
-    # fatal ones are re-raised by the produce/consume loops.
-    hc.log(PROG, f"client error: {err}")
+def _is_auth_failure(err):
+    from confluent_kafka import KafkaError
+
+    if err.code() == KafkaError._AUTHENTICATION:
+        return True
+    # A failed TLS handshake (e.g. an untrusted broker certificate) is what
+    # the Java client reports as SslAuthenticationException.
+    return err.code() == KafkaError._SSL and "handshake failed" in (err.str() or "")
+
+
+class _ErrorCallback:
+    """librdkafka's error_cb. Most errors reported here are transient
+    (librdkafka retries them); fatal ones are re-raised by the
+    produce/consume loops, and an authentication failure by check()."""
+
+    def __init__(self):
+        self.auth_failure = None
+
+    def __call__(self, err):
+        hc.log(PROG, f"client error: {err}")
+        if self.auth_failure is None and _is_auth_failure(err):
+            self.auth_failure = err
+
+    def check(self):
+        if self.auth_failure is not None:
+            raise hc.AuthenticationFailed(self.auth_failure.str())
+
+
+def _apply_properties(conf, args):
+    for key, value in args.properties:
+        conf[key] = value
 
 
 def produce(args):
@@ -53,7 +88,8 @@ def produce(args):
         else:
             state["acked"] += 1
 
-    conf = _base_config(args.bootstrap, "strait-e2e-confluent-producer")
+    errors = _ErrorCallback()
+    conf = _base_config(args.bootstrap, "strait-e2e-confluent-producer", errors)
     conf.update(
         {
             "acks": "all",
@@ -68,6 +104,7 @@ def produce(args):
         # A retried batch must not overtake a later one, or per-key order
         # breaks; with idempotence librdkafka guarantees this itself.
         conf["max.in.flight.requests.per.connection"] = 1
+    _apply_properties(conf, args)
     producer = Producer(conf)
 
     for i in range(args.count):
@@ -79,9 +116,18 @@ def produce(args):
                 break
             except BufferError:
                 producer.poll(0.1)  # local queue full: serve delivery reports
+                errors.check()
         producer.poll(0)
+        errors.check()
 
-    remaining = producer.flush(150)
+    # flush() in short steps so that an authentication failure ends the run
+    # at once instead of after message.timeout.ms.
+    deadline = time.monotonic() + 150
+    while True:
+        remaining = producer.flush(min(0.5, max(0.0, deadline - time.monotonic())))
+        errors.check()
+        if remaining == 0 or time.monotonic() >= deadline:
+            break
     if remaining:
         raise RuntimeError(f"{remaining} records still undelivered after flush timeout")
     if state["errors"]:
@@ -98,7 +144,8 @@ def produce(args):
 def consume(args):
     from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-    conf = _base_config(args.bootstrap, "strait-e2e-confluent-consumer")
+    errors = _ErrorCallback()
+    conf = _base_config(args.bootstrap, "strait-e2e-confluent-consumer", errors)
     conf.update(
         {
             "group.id": args.group,
@@ -110,6 +157,7 @@ def consume(args):
             "heartbeat.interval.ms": 3000,
         }
     )
+    _apply_properties(conf, args)
     consumer = Consumer(conf)
     received = 0
     next_offsets = {}  # partition -> last delivered offset + 1
@@ -122,15 +170,18 @@ def consume(args):
             if remaining <= 0:
                 break
             msg = consumer.poll(min(1.0, remaining))
+            errors.check()
             if msg is None:
                 continue
             err = msg.error()
             if err is not None:
                 # Non-fatal errors (e.g. a topic whose metadata has not
                 # propagated yet) are retried by librdkafka; keep polling
-                # until the deadline.
+                # until the deadline. Authentication failures are not.
                 if err.fatal():
                     raise KafkaException(err)
+                if _is_auth_failure(err):
+                    raise hc.AuthenticationFailed(err.str())
                 hc.log(PROG, f"consumer error (continuing): {err}")
                 continue
             hc.emit_record(msg.partition(), msg.offset(), msg.key(), msg.value())
@@ -162,6 +213,9 @@ def main(argv=None):
         return consume(args)
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
+        return hc.EXIT_FAIL
+    except hc.AuthenticationFailed as e:
+        hc.report_auth_failure(e)
         return hc.EXIT_FAIL
     except Exception as e:  # report any client error and fail
         sys.stderr.write(f"error: {type(e).__name__}: {e}\n")

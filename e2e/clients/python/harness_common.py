@@ -4,7 +4,14 @@ Both kafka_python_harness.py and confluent_harness.py implement:
 
   produce --bootstrap HOSTS --topic T --count N --prefix P
           [--compression none|gzip|snappy|lz4|zstd] [--idempotent] [--keys K]
+          [--property KEY=VALUE]...
   consume --bootstrap HOSTS --topic T --group G --count N [--timeout-ms MS]
+          [--property KEY=VALUE]...
+
+--property sets a client configuration property; each harness documents how
+it maps KEY=VALUE onto its client. An authentication failure ends the run
+with exit status 1 and "error: authentication failed: MESSAGE" on stderr
+(raise AuthenticationFailed).
 
 stdout carries only the contract output; diagnostics go to stderr.
 """
@@ -35,6 +42,23 @@ def _positive_int(allow_zero=False):
     return parse
 
 
+class AuthenticationFailed(Exception):
+    """The client could not authenticate (SASL or TLS); the message is the
+    client's own error text, which includes the broker's message."""
+
+
+def report_auth_failure(msg):
+    sys.stderr.write(f"error: authentication failed: {msg}\n")
+    sys.stderr.flush()
+
+
+def _property(raw):
+    key, sep, value = raw.partition("=")
+    if not sep or not key.strip() or key != key.lstrip():
+        raise argparse.ArgumentTypeError(f"want KEY=VALUE, got {raw!r}")
+    return key.strip(), value
+
+
 def parse_args(prog, argv=None):
     parser = argparse.ArgumentParser(prog=prog, allow_abbrev=False)
     sub = parser.add_subparsers(dest="cmd", required=True, metavar="{produce,consume}")
@@ -47,6 +71,8 @@ def parse_args(prog, argv=None):
     p.add_argument("--compression", default="none", choices=CODECS)
     p.add_argument("--idempotent", action="store_true")
     p.add_argument("--keys", default=8, type=_positive_int())
+    p.add_argument("--property", dest="properties", action="append", default=[], type=_property,
+                   metavar="KEY=VALUE", help="client configuration property (repeatable)")
 
     c = sub.add_parser("consume", allow_abbrev=False, help="consume N records with a consumer group")
     c.add_argument("--bootstrap", required=True, help="comma-separated host:port list")
@@ -54,6 +80,8 @@ def parse_args(prog, argv=None):
     c.add_argument("--group", required=True)
     c.add_argument("--count", required=True, type=_positive_int(allow_zero=True))
     c.add_argument("--timeout-ms", dest="timeout_ms", default=60000, type=_positive_int())
+    c.add_argument("--property", dest="properties", action="append", default=[], type=_property,
+                   metavar="KEY=VALUE", help="client configuration property (repeatable)")
 
     return parser.parse_args(argv)
 

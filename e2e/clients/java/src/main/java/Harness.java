@@ -4,7 +4,7 @@
 //
 //   produce --bootstrap HOSTS --topic T --count N --prefix P
 //           [--compression none|gzip|snappy|lz4|zstd] [--idempotent]
-//           [--transactional-id ID] [--keys K]
+//           [--transactional-id ID] [--keys K] [--property KEY=VALUE]...
 //     Record i (0-based) gets key "key-(i mod K)" (K default 8) and value
 //     "P-i", acks=all. With --transactional-id the records are sent in
 //     transactions of 100 records, each committed. Prints "acked N" on success.
@@ -12,10 +12,21 @@
 //   consume --bootstrap HOSTS --topic T --group G --count N
 //           [--timeout-ms MS] [--group-protocol classic|consumer]
 //           [--isolation read_committed|read_uncommitted]
+//           [--property KEY=VALUE]...
 //     Reads from the earliest offset until N records arrived or the timeout
 //     (default 60000 ms) passed, commits the offsets of the printed records
 //     synchronously and prints one JSON object per record:
 //       {"p":PARTITION,"o":OFFSET,"k":"KEY","v":"VALUE"}
+//
+//   --property KEY=VALUE (repeatable, both commands) sets a kafka-clients
+//   configuration property on the producer/consumer, e.g.
+//   security.protocol=SASL_PLAINTEXT. It is applied after the harness's own
+//   settings and so overrides them. The value is passed as a string.
+//
+// Authentication failures (org.apache.kafka.common.errors.AuthenticationException
+// and its subclasses SaslAuthenticationException/SslAuthenticationException)
+// are not retried: the harness prints "error: authentication failed: ..."
+// with the client's message and exits 1 as soon as the client reports it.
 //
 // Exit codes: 0 success, 1 failure or timeout, 2 usage error.
 // Only the contract output goes to stdout; errors and client logs go to stderr.
@@ -47,6 +58,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -70,7 +82,7 @@ public final class Harness {
             System.err.println(USAGE);
             rc = 2;
         } catch (Throwable t) {
-            System.err.println("error: " + describe(t));
+            System.err.println("error: " + failure(t));
             rc = 1;
         }
         System.out.flush();
@@ -82,10 +94,10 @@ public final class Harness {
             "usage:",
             "  Harness produce --bootstrap HOSTS --topic T --count N --prefix P",
             "          [--compression none|gzip|snappy|lz4|zstd] [--idempotent]",
-            "          [--transactional-id ID] [--keys K]",
+            "          [--transactional-id ID] [--keys K] [--property KEY=VALUE]...",
             "  Harness consume --bootstrap HOSTS --topic T --group G --count N",
             "          [--timeout-ms MS] [--group-protocol classic|consumer]",
-            "          [--isolation read_committed|read_uncommitted]");
+            "          [--isolation read_committed|read_uncommitted] [--property KEY=VALUE]...");
 
     private static int run(String[] args) throws Exception {
         if (args.length == 0) {
@@ -95,10 +107,10 @@ public final class Harness {
         switch (cmd) {
             case "produce":
                 return produce(new Args(args, Set.of("bootstrap", "topic", "count", "prefix", "compression",
-                        "transactional-id", "keys"), Set.of("idempotent")));
+                        "transactional-id", "keys"), Set.of("idempotent"), Set.of("property")));
             case "consume":
                 return consume(new Args(args, Set.of("bootstrap", "topic", "group", "count", "timeout-ms",
-                        "group-protocol", "isolation"), Set.of()));
+                        "group-protocol", "isolation"), Set.of(), Set.of("property")));
             case "-h":
             case "--help":
             case "help":
@@ -136,6 +148,7 @@ public final class Harness {
         if (txnId != null) {
             p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txnId);
         }
+        p.putAll(a.properties("property"));
 
         AtomicLong acked = new AtomicLong();
         AtomicReference<Exception> firstError = new AtomicReference<>();
@@ -164,7 +177,7 @@ public final class Harness {
             }
         }
         if (firstError.get() != null) {
-            System.err.println("error: send failed: " + describe(firstError.get()));
+            System.err.println("error: " + failure("send failed: ", firstError.get()));
             return 1;
         }
         if (acked.get() != count) {
@@ -215,6 +228,7 @@ public final class Harness {
         if (isolation != null) {
             p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
         }
+        p.putAll(a.properties("property"));
 
         PrintWriter out = new PrintWriter(new BufferedWriter(
                 new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16), false);
@@ -249,13 +263,13 @@ public final class Harness {
                 try {
                     consumer.commitSync(toCommit, Duration.ofSeconds(30));
                 } catch (Exception e) {
-                    System.err.println("error: commit failed: " + describe(e));
+                    System.err.println("error: " + failure("commit failed: ", e));
                     rc = 1;
                 }
             }
         } catch (Exception e) {
             out.flush();
-            System.err.println("error: " + describe(e));
+            System.err.println("error: " + failure(e));
             return 1;
         }
         if (received < count) {
@@ -302,6 +316,26 @@ public final class Harness {
         return b.append('"').toString();
     }
 
+    /** The text printed after "error: " for a client failure. */
+    private static String failure(Throwable t) {
+        return failure("", t);
+    }
+
+    /**
+     * Like describe, but an authentication failure anywhere in the cause chain
+     * (SASL or TLS; kafka-clients does not retry those) is reported as
+     * "authentication failed: CLASS: MESSAGE", MESSAGE being the client's text,
+     * which includes the broker's error message for SASL failures.
+     */
+    private static String failure(String what, Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof AuthenticationException) {
+                return "authentication failed: " + describe(c);
+            }
+        }
+        return what + describe(t);
+    }
+
     private static String describe(Throwable t) {
         Throwable c = t;
         while ((c instanceof java.util.concurrent.ExecutionException
@@ -317,12 +351,13 @@ public final class Harness {
 
     // ---------------------------------------------------------- arguments
 
-    /** Minimal strict "--name value" / "--flag" parser. */
+    /** Minimal strict "--name value" / "--flag" parser; listOpts may be repeated. */
     private static final class Args {
         private final Map<String, String> values = new HashMap<>();
+        private final Map<String, List<String>> lists = new HashMap<>();
         private final Set<String> flags = new HashSet<>();
 
-        Args(String[] args, Set<String> valueOpts, Set<String> flagOpts) {
+        Args(String[] args, Set<String> valueOpts, Set<String> flagOpts, Set<String> listOpts) {
             for (int i = 1; i < args.length; i++) {
                 String arg = args[i];
                 if (!arg.startsWith("--")) {
@@ -337,7 +372,7 @@ public final class Harness {
                 }
                 if (flagOpts.contains(name) && inline == null) {
                     flags.add(name);
-                } else if (valueOpts.contains(name)) {
+                } else if (valueOpts.contains(name) || listOpts.contains(name)) {
                     String v = inline;
                     if (v == null) {
                         if (i + 1 >= args.length) {
@@ -345,7 +380,11 @@ public final class Harness {
                         }
                         v = args[++i];
                     }
-                    values.put(name, v);
+                    if (listOpts.contains(name)) {
+                        lists.computeIfAbsent(name, k -> new ArrayList<>()).add(v);
+                    } else {
+                        values.put(name, v);
+                    }
                 } else {
                     throw new UsageException("unknown option --" + name);
                 }
@@ -354,6 +393,23 @@ public final class Harness {
 
         String optional(String name) {
             return values.get(name);
+        }
+
+        /**
+         * The KEY=VALUE pairs given with a repeatable option, in command-line
+         * order (a later pair for the same key wins). The value may be empty
+         * and may itself contain '='; the key may not be empty.
+         */
+        Map<String, String> properties(String name) {
+            Map<String, String> out = new LinkedHashMap<>();
+            for (String kv : lists.getOrDefault(name, List.of())) {
+                int eq = kv.indexOf('=');
+                if (eq <= 0 || kv.substring(0, eq).isBlank()) {
+                    throw new UsageException("--" + name + " wants KEY=VALUE, got '" + kv + "'");
+                }
+                out.put(kv.substring(0, eq).trim(), kv.substring(eq + 1));
+            }
+            return out;
         }
 
         String required(String name) {
