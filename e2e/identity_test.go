@@ -22,6 +22,7 @@ import (
 
 	"github.com/strait-gateway/strait/auth"
 	"github.com/strait-gateway/strait/identity"
+	"github.com/strait-gateway/strait/resource"
 	"github.com/strait-gateway/strait/server"
 )
 
@@ -30,7 +31,7 @@ import (
 // (gateway tokens over PLAIN, and SCRAM).
 func saslNodes(t *testing.T, n int) []*server.Server {
 	t.Helper()
-	if single == nil {
+	if testing.Short() {
 		t.Skip("-short: needs the real Kafka cluster")
 	}
 	secret := make([]byte, 32)
@@ -68,11 +69,7 @@ func apply(t *testing.T, srv *server.Server, docs ...string) {
 	for _, doc := range docs {
 		var d struct{ Kind string }
 		_ = json.Unmarshal([]byte(doc), &d)
-		path := map[string]string{
-			"VirtualCluster": "virtual-cluster", "GatewayServiceAccount": "service-account",
-			"GatewayGroup": "group", "AliasTopic": "alias-topic",
-		}[d.Kind]
-		if code, body := adminCall(t, srv, "PUT", "/gateway/v2/"+path, doc); code != http.StatusOK {
+		if code, body := adminCall(t, srv, "PUT", "/gateway/v2/"+resource.PathForKind(d.Kind), doc); code != http.StatusOK {
 			t.Fatalf("PUT %s: %d %s", d.Kind, code, body)
 		}
 	}

@@ -105,7 +105,7 @@ func newTopicAt(t *testing.T, addr string, b *backend, prefix string, partitions
 	for {
 		md, err := adm.Metadata(ctx, topic)
 		if err == nil && md.Topics[topic].Err == nil && len(md.Topics[topic].Partitions) == int(partitions) &&
-			allLed(md.Topics[topic].Partitions) {
+			allLed(md.Topics[topic].Partitions) && leadersServe(ctx, adm, topic) {
 			return topic
 		}
 		if ctx.Err() != nil {
@@ -113,6 +113,15 @@ func newTopicAt(t *testing.T, addr string, b *backend, prefix string, partitions
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// leadersServe reports whether every partition's leader answers for it.
+// Metadata can name a leader a moment before that broker acts as one; a
+// produce in that moment gets NOT_LEADER_OR_FOLLOWER, and a client without
+// idempotence may reorder what it retries.
+func leadersServe(ctx context.Context, adm *kadm.Client, topic string) bool {
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	return err == nil && ends.Error() == nil
 }
 
 func allLed(ps kadm.PartitionDetails) bool {

@@ -301,15 +301,22 @@ func (c *conn) rewriteResponse(e inflight, size int64) error {
 
 // writeLocal writes a response the gateway produced itself.
 func (c *conn) writeLocal(e inflight) error {
-	frame := make([]byte, 8, 8+len(e.local))
-	binary.BigEndian.PutUint32(frame[0:4], uint32(4+len(e.local)))
-	binary.BigEndian.PutUint32(frame[4:8], uint32(e.correlationID))
-	frame = append(frame, e.local...)
-	if _, err := c.client.Write(frame); err != nil {
-		return err
+	n, err := c.writeBody(e.correlationID, e.local)
+	if err == nil {
+		c.gw.cfg.Metrics.Response(e.key, n, e.arrived)
 	}
-	c.gw.cfg.Metrics.Response(e.key, len(frame), e.arrived)
-	return nil
+	return err
+}
+
+// writeBody writes a response frame around body (everything after the
+// correlation id) and returns the frame's size.
+func (c *conn) writeBody(correlationID int32, body []byte) (int, error) {
+	frame := make([]byte, 8, 8+len(body))
+	binary.BigEndian.PutUint32(frame[0:4], uint32(4+len(body)))
+	binary.BigEndian.PutUint32(frame[4:8], uint32(correlationID))
+	frame = append(frame, body...)
+	_, err := c.client.Write(frame)
+	return len(frame), err
 }
 
 // enqueue records a request awaiting its response. It blocks while the

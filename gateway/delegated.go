@@ -1,9 +1,6 @@
 package gateway
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -39,43 +36,13 @@ func (d *delegation) step(msg []byte) *auth.Principal {
 		}
 	case strings.HasPrefix(d.mechanism, "SCRAM-"):
 		if d.rounds == 1 {
-			d.username = scramUsername(msg)
+			d.username = auth.ScramUsername(msg)
 			return nil // the broker answers with a challenge first
 		}
 	case d.mechanism == "OAUTHBEARER":
 		if token, _, err := auth.ParseOAuthBearer(msg); err == nil {
-			d.username = unverifiedSubject(token)
+			d.username = auth.UnverifiedClaim(token, "sub")
 		}
 	}
 	return &auth.Principal{Username: d.username, Mechanism: d.mechanism}
-}
-
-// scramUsername reads the user name of a SCRAM client-first message
-// ("n,,n=name,r=nonce"), undoing SCRAM's escaping of ',' and '='.
-func scramUsername(msg []byte) string {
-	for _, attr := range strings.Split(string(msg), ",") {
-		if name, ok := strings.CutPrefix(attr, "n="); ok {
-			return strings.NewReplacer("=2C", ",", "=3D", "=").Replace(name)
-		}
-	}
-	return ""
-}
-
-// unverifiedSubject reads the sub claim of a JWT the broker has validated.
-func unverifiedSubject(token string) string {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
-	}
-	var claims struct {
-		Sub string `json:"sub"`
-	}
-	if json.NewDecoder(bytes.NewReader(payload)).Decode(&claims) != nil {
-		return ""
-	}
-	return claims.Sub
 }

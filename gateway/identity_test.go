@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,20 +49,11 @@ func (fakePlain) Step(in []byte) ([]byte, *auth.Principal, error) {
 	if pass != "secret" {
 		return nil, nil, errors.New("invalid credentials")
 	}
-	vc, name, ok := cutSlash(user)
+	vc, name, ok := strings.Cut(user, "/")
 	if !ok {
 		vc, name = vcluster.Passthrough, user
 	}
 	return nil, &auth.Principal{VCluster: vc, Username: name, Mechanism: "PLAIN"}, nil
-}
-
-func cutSlash(s string) (string, string, bool) {
-	for i := range s {
-		if s[i] == '/' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return "", "", false
 }
 
 func startSASLGateway(t *testing.T) *testGateway {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -237,10 +236,7 @@ func (c *conn) writeAuthResponse(h requestHeader, resp kmsg.Response) error {
 // writeAuthFrame writes a response body (everything after the correlation
 // id) to the client.
 func (c *conn) writeAuthFrame(correlationID int32, body []byte) error {
-	frame := make([]byte, 8, 8+len(body))
-	binary.BigEndian.PutUint32(frame[0:4], uint32(4+len(body)))
-	binary.BigEndian.PutUint32(frame[4:8], uint32(correlationID))
-	if _, err := c.client.Write(append(frame, body...)); err != nil {
+	if _, err := c.writeBody(correlationID, body); err != nil {
 		return fmt.Errorf("gateway: write response: %w", err)
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -199,8 +199,8 @@ func (id *Identity) scramCredential(mechanism string) func(string) (auth.Credent
 
 // splitLogin splits a SCRAM login name into virtual cluster and user.
 func splitLogin(login string) (vc, user string) {
-	if i := slices.Index([]byte(login), '/'); i > 0 {
-		return login[:i], login[i+1:]
+	if vc, user, ok := strings.Cut(login, "/"); ok && vc != "" {
+		return vc, user
 	}
 	return vcluster.Passthrough, login
 }

@@ -68,7 +68,7 @@ func tDescribeConfigsRequest(x *Exchange, req kmsg.Request) error {
 
 func tDescribeConfigsResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.DescribeConfigsResponse)
-	r.Resources = tFilter(r.Resources, func(c *kmsg.DescribeConfigsResponseResource) bool {
+	r.Resources = retain(r.Resources, func(c *kmsg.DescribeConfigsResponseResource) bool {
 		x.Space.Scrub(c.ErrorMessage)
 		return tLogicalConfigResource(x, c.ResourceType, &c.ResourceName)
 	})
@@ -90,7 +90,7 @@ func tAlterConfigsRequest(x *Exchange, req kmsg.Request) error {
 
 func tAlterConfigsResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.AlterConfigsResponse)
-	r.Resources = tFilter(r.Resources, func(c *kmsg.AlterConfigsResponseResource) bool {
+	r.Resources = retain(r.Resources, func(c *kmsg.AlterConfigsResponseResource) bool {
 		x.Space.Scrub(c.ErrorMessage)
 		return tLogicalConfigResource(x, c.ResourceType, &c.ResourceName)
 	})
@@ -112,7 +112,7 @@ func tIncrementalAlterConfigsRequest(x *Exchange, req kmsg.Request) error {
 
 func tIncrementalAlterConfigsResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.IncrementalAlterConfigsResponse)
-	r.Resources = tFilter(r.Resources, func(c *kmsg.IncrementalAlterConfigsResponseResource) bool {
+	r.Resources = retain(r.Resources, func(c *kmsg.IncrementalAlterConfigsResponseResource) bool {
 		x.Space.Scrub(c.ErrorMessage)
 		return tLogicalConfigResource(x, c.ResourceType, &c.ResourceName)
 	})

@@ -29,7 +29,7 @@ func init() {
 		}),
 		response: gResponse(func(x *Exchange, r *kmsg.FindCoordinatorResponse) {
 			x.Space.Scrub(r.ErrorMessage)
-			r.Coordinators = gKeep(r.Coordinators, func(c *kmsg.FindCoordinatorResponseCoordinator) bool {
+			r.Coordinators = retain(r.Coordinators, func(c *kmsg.FindCoordinatorResponseCoordinator) bool {
 				x.Space.Scrub(c.ErrorMessage)
 				return gRename(&c.Key, x.Space.gEcho)
 			})
@@ -78,20 +78,6 @@ func gResponse[T kmsg.Response](f func(*Exchange, T)) func(*Exchange, kmsg.Respo
 	}
 }
 
-// gKeep keeps, in order and in place, the elements for which keep (which
-// may also rewrite them) returns true, and zeroes the dropped tail so the
-// backing array holds nothing of what was dropped.
-func gKeep[E any](s []E, keep func(*E) bool) []E {
-	kept := s[:0]
-	for i := range s {
-		if keep(&s[i]) {
-			kept = append(kept, s[i])
-		}
-	}
-	clear(s[len(kept):])
-	return kept
-}
-
 // gRename replaces *name with its translation and reports whether the
 // translation exists.
 func gRename(name *string, translate func(string) (string, bool)) bool {
@@ -102,7 +88,7 @@ func gRename(name *string, translate func(string) (string, bool)) bool {
 
 // gNames translates a list of names, dropping those without a translation.
 func gNames(names []string, translate func(string) (string, bool)) []string {
-	return gKeep(names, func(n *string) bool { return gRename(n, translate) })
+	return retain(names, func(n *string) bool { return gRename(n, translate) })
 }
 
 // gPhysicalTopic is the request direction of a topic translation, in the

@@ -11,7 +11,7 @@ func init() {
 			gGroups(x.Space, r.Groups)
 		}),
 		response: gResponse(func(x *Exchange, r *kmsg.DescribeGroupsResponse) {
-			r.Groups = gKeep(r.Groups, func(g *kmsg.DescribeGroupsResponseGroup) bool {
+			r.Groups = retain(r.Groups, func(g *kmsg.DescribeGroupsResponseGroup) bool {
 				x.Space.Scrub(g.ErrorMessage)
 				if g.ProtocolType == gConsumerProtocol {
 					for i := range g.Members {
@@ -27,7 +27,7 @@ func init() {
 	register(16, rule{ // ListGroups: the request only filters by state and type.
 		maxVersion: 5,
 		response: gResponse(func(x *Exchange, r *kmsg.ListGroupsResponse) {
-			r.Groups = gKeep(r.Groups, func(g *kmsg.ListGroupsResponseGroup) bool {
+			r.Groups = retain(r.Groups, func(g *kmsg.ListGroupsResponseGroup) bool {
 				return gRename(&g.Group, x.Space.LogicalGroup)
 			})
 		}),
@@ -38,7 +38,7 @@ func init() {
 			gGroups(x.Space, r.Groups)
 		}),
 		response: gResponse(func(x *Exchange, r *kmsg.DeleteGroupsResponse) {
-			r.Groups = gKeep(r.Groups, func(g *kmsg.DeleteGroupsResponseGroup) bool {
+			r.Groups = retain(r.Groups, func(g *kmsg.DeleteGroupsResponseGroup) bool {
 				x.Space.Scrub(g.ErrorMessage)
 				return gRename(&g.Group, x.Space.gEcho)
 			})

@@ -38,7 +38,7 @@ func init() {
 			gGroups(x.Space, r.Groups)
 		}),
 		response: gResponse(func(x *Exchange, r *kmsg.ConsumerGroupDescribeResponse) {
-			r.Groups = gKeep(r.Groups, func(g *kmsg.ConsumerGroupDescribeResponseGroup) bool {
+			r.Groups = retain(r.Groups, func(g *kmsg.ConsumerGroupDescribeResponseGroup) bool {
 				x.Space.Scrub(g.ErrorMessage)
 				for i := range g.Members {
 					gMember(x, &g.Members[i])
@@ -61,7 +61,7 @@ func gMember(x *Exchange, m *kmsg.ConsumerGroupDescribeResponseGroupMember) {
 		}
 	}
 	for _, a := range []*kmsg.Assignment{&m.Assignment, &m.TargetAssignment} {
-		a.TopicPartitions = gKeep(a.TopicPartitions, func(t *kmsg.AssignmentTopicPartition) bool {
+		a.TopicPartitions = retain(a.TopicPartitions, func(t *kmsg.AssignmentTopicPartition) bool {
 			return gRename(&t.Topic, x.logicalTopic)
 		})
 	}

@@ -17,7 +17,7 @@ func init() {
 			}
 		}),
 		response: gResponse(func(x *Exchange, r *kmsg.OffsetCommitResponse) {
-			r.Topics = gKeep(r.Topics, func(t *kmsg.OffsetCommitResponseTopic) bool {
+			r.Topics = retain(r.Topics, func(t *kmsg.OffsetCommitResponseTopic) bool {
 				return gRename(&t.Topic, x.logicalTopic)
 			})
 		}),
@@ -42,11 +42,11 @@ func init() {
 			}
 		}),
 		response: gResponse(func(x *Exchange, r *kmsg.OffsetFetchResponse) {
-			r.Topics = gKeep(r.Topics, func(t *kmsg.OffsetFetchResponseTopic) bool {
+			r.Topics = retain(r.Topics, func(t *kmsg.OffsetFetchResponseTopic) bool {
 				return gRename(&t.Topic, x.logicalTopic)
 			})
-			r.Groups = gKeep(r.Groups, func(g *kmsg.OffsetFetchResponseGroup) bool {
-				g.Topics = gKeep(g.Topics, func(t *kmsg.OffsetFetchResponseGroupTopic) bool {
+			r.Groups = retain(r.Groups, func(g *kmsg.OffsetFetchResponseGroup) bool {
+				g.Topics = retain(g.Topics, func(t *kmsg.OffsetFetchResponseGroupTopic) bool {
 					return gRename(&t.Topic, x.logicalTopic)
 				})
 				return gRename(&g.Group, x.Space.gEcho)
@@ -63,7 +63,7 @@ func init() {
 			}
 		}),
 		response: gResponse(func(x *Exchange, r *kmsg.OffsetDeleteResponse) {
-			r.Topics = gKeep(r.Topics, func(t *kmsg.OffsetDeleteResponseTopic) bool {
+			r.Topics = retain(r.Topics, func(t *kmsg.OffsetDeleteResponseTopic) bool {
 				return gRename(&t.Topic, x.logicalTopic)
 			})
 		}),

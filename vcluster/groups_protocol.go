@@ -31,7 +31,7 @@ func gMetadata(b []byte, translate func(string) (string, bool)) []byte {
 	}
 	rest := b[len(m.AppendTo(nil)):]
 	m.Topics = gNames(m.Topics, translate)
-	m.OwnedPartitions = gKeep(m.OwnedPartitions, func(p *kmsg.ConsumerMemberMetadataOwnedPartition) bool {
+	m.OwnedPartitions = retain(m.OwnedPartitions, func(p *kmsg.ConsumerMemberMetadataOwnedPartition) bool {
 		return gRename(&p.Topic, translate)
 	})
 	return append(m.AppendTo(nil), rest...)
@@ -44,7 +44,7 @@ func gAssignment(b []byte, translate func(string) (string, bool)) []byte {
 		return b
 	}
 	rest := b[len(a.AppendTo(nil)):]
-	a.Topics = gKeep(a.Topics, func(t *kmsg.ConsumerMemberAssignmentTopic) bool {
+	a.Topics = retain(a.Topics, func(t *kmsg.ConsumerMemberAssignmentTopic) bool {
 		return gRename(&t.Topic, translate)
 	})
 	return append(a.AppendTo(nil), rest...)

@@ -46,7 +46,7 @@ func tMetadataResponse(x *Exchange, resp kmsg.Response) error {
 	if x.Space.IsPassthrough() && !st.all {
 		return nil // a passthrough client may name internal topics
 	}
-	r.Topics = tFilter(r.Topics, func(t *kmsg.MetadataResponseTopic) bool {
+	r.Topics = retain(r.Topics, func(t *kmsg.MetadataResponseTopic) bool {
 		return t.Topic != nil && tRename(x, t.Topic)
 	})
 	r.Topics = append(r.Topics, st.refused...)
@@ -76,7 +76,7 @@ func tDescribeTopicPartitionsRequest(x *Exchange, req kmsg.Request) error {
 
 func tDescribeTopicPartitionsResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.DescribeTopicPartitionsResponse)
-	r.Topics = tFilter(r.Topics, func(t *kmsg.DescribeTopicPartitionsResponseTopic) bool {
+	r.Topics = retain(r.Topics, func(t *kmsg.DescribeTopicPartitionsResponseTopic) bool {
 		return t.Topic != nil && tRename(x, t.Topic)
 	})
 	if c := r.NextCursor; c != nil && !tRename(x, &c.Topic) {

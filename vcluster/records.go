@@ -30,7 +30,7 @@ func tProduceRequest(x *Exchange, req kmsg.Request) error {
 
 func tProduceResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.ProduceResponse)
-	r.Topics = tFilter(r.Topics, func(t *kmsg.ProduceResponseTopic) bool {
+	r.Topics = retain(r.Topics, func(t *kmsg.ProduceResponseTopic) bool {
 		for i := range t.Partitions {
 			p := &t.Partitions[i]
 			x.Space.Scrub(p.ErrorMessage)
@@ -58,7 +58,7 @@ func tFetchRequest(x *Exchange, req kmsg.Request) error {
 
 func tFetchResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.FetchResponse)
-	r.Topics = tFilter(r.Topics, func(t *kmsg.FetchResponseTopic) bool { return tRename(x, &t.Topic) })
+	r.Topics = retain(r.Topics, func(t *kmsg.FetchResponseTopic) bool { return tRename(x, &t.Topic) })
 	return nil
 }
 
@@ -73,7 +73,7 @@ func tListOffsetsRequest(x *Exchange, req kmsg.Request) error {
 
 func tListOffsetsResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.ListOffsetsResponse)
-	r.Topics = tFilter(r.Topics, func(t *kmsg.ListOffsetsResponseTopic) bool { return tRename(x, &t.Topic) })
+	r.Topics = retain(r.Topics, func(t *kmsg.ListOffsetsResponseTopic) bool { return tRename(x, &t.Topic) })
 	return nil
 }
 
@@ -88,7 +88,7 @@ func tDeleteRecordsRequest(x *Exchange, req kmsg.Request) error {
 
 func tDeleteRecordsResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.DeleteRecordsResponse)
-	r.Topics = tFilter(r.Topics, func(t *kmsg.DeleteRecordsResponseTopic) bool { return tRename(x, &t.Topic) })
+	r.Topics = retain(r.Topics, func(t *kmsg.DeleteRecordsResponseTopic) bool { return tRename(x, &t.Topic) })
 	return nil
 }
 
@@ -103,7 +103,7 @@ func tOffsetForLeaderEpochRequest(x *Exchange, req kmsg.Request) error {
 
 func tOffsetForLeaderEpochResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.OffsetForLeaderEpochResponse)
-	r.Topics = tFilter(r.Topics, func(t *kmsg.OffsetForLeaderEpochResponseTopic) bool { return tRename(x, &t.Topic) })
+	r.Topics = retain(r.Topics, func(t *kmsg.OffsetForLeaderEpochResponseTopic) bool { return tRename(x, &t.Topic) })
 	return nil
 }
 
@@ -118,7 +118,7 @@ func tDescribeProducersRequest(x *Exchange, req kmsg.Request) error {
 
 func tDescribeProducersResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.DescribeProducersResponse)
-	r.Topics = tFilter(r.Topics, func(t *kmsg.DescribeProducersResponseTopic) bool {
+	r.Topics = retain(r.Topics, func(t *kmsg.DescribeProducersResponseTopic) bool {
 		for i := range t.Partitions {
 			x.Space.Scrub(t.Partitions[i].ErrorMessage)
 		}

@@ -15,20 +15,6 @@ import (
 // tMaxTopicLen is the longest topic name Kafka accepts.
 const tMaxTopicLen = 249
 
-// tFilter keeps, in place, the entries of s that keep accepts; keep may
-// change the entry it is given. The dropped tail is zeroed so that nothing
-// it held stays reachable through the backing array.
-func tFilter[T any](s []T, keep func(*T) bool) []T {
-	kept := s[:0]
-	for i := range s {
-		if keep(&s[i]) {
-			kept = append(kept, s[i])
-		}
-	}
-	clear(s[len(kept):])
-	return kept
-}
-
 // tRename turns the physical topic *name of a response into its logical
 // name; it reports false, leaving *name alone, when the topic is not part
 // of the space and the entry must be dropped.
@@ -48,7 +34,7 @@ type tRefused[T any] []T
 // rest along with refuse's answers for them.
 func tSplit[R, A any](s []R, refuse func(*R) (A, bool)) ([]R, []A) {
 	var refused []A
-	kept := tFilter(s, func(r *R) bool {
+	kept := retain(s, func(r *R) bool {
 		a, no := refuse(r)
 		if no {
 			refused = append(refused, a)

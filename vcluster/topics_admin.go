@@ -34,7 +34,7 @@ func tCreateTopicsRequest(x *Exchange, req kmsg.Request) error {
 
 func tCreateTopicsResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.CreateTopicsResponse)
-	r.Topics = tFilter(r.Topics, func(t *kmsg.CreateTopicsResponseTopic) bool {
+	r.Topics = retain(r.Topics, func(t *kmsg.CreateTopicsResponseTopic) bool {
 		x.Space.Scrub(t.ErrorMessage)
 		return tRename(x, &t.Topic)
 	})
@@ -79,7 +79,7 @@ func tRefuseDelete(x *Exchange, name *string, id [16]byte) (kmsg.DeleteTopicsRes
 
 func tDeleteTopicsResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.DeleteTopicsResponse)
-	r.Topics = tFilter(r.Topics, func(t *kmsg.DeleteTopicsResponseTopic) bool {
+	r.Topics = retain(r.Topics, func(t *kmsg.DeleteTopicsResponseTopic) bool {
 		x.Space.Scrub(t.ErrorMessage)
 		return t.Topic != nil && tRename(x, t.Topic)
 	})
@@ -105,7 +105,7 @@ func tCreatePartitionsRequest(x *Exchange, req kmsg.Request) error {
 
 func tCreatePartitionsResponse(x *Exchange, resp kmsg.Response) error {
 	r := resp.(*kmsg.CreatePartitionsResponse)
-	r.Topics = tFilter(r.Topics, func(t *kmsg.CreatePartitionsResponseTopic) bool {
+	r.Topics = retain(r.Topics, func(t *kmsg.CreatePartitionsResponseTopic) bool {
 		x.Space.Scrub(t.ErrorMessage)
 		return tRename(x, &t.Topic)
 	})

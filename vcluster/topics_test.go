@@ -172,7 +172,7 @@ func TestTopicsVersionCaps(t *testing.T) {
 
 func TestTopicsFilterClearsDropped(t *testing.T) {
 	s := []string{"keep", "drop", "keep", "drop"}
-	kept := tFilter(s, func(n *string) bool { return *n == "keep" })
+	kept := retain(s, func(n *string) bool { return *n == "keep" })
 	topicsTestEqual(t, "kept", kept, []string{"keep", "keep"})
 	topicsTestEqual(t, "backing array", s, []string{"keep", "keep", "", ""})
 }

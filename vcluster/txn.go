@@ -35,11 +35,11 @@ func init() {
 			}
 		}),
 		response: gResponse(func(x *Exchange, r *kmsg.AddPartitionsToTxnResponse) {
-			r.Topics = gKeep(r.Topics, func(t *kmsg.AddPartitionsToTxnResponseTopic) bool {
+			r.Topics = retain(r.Topics, func(t *kmsg.AddPartitionsToTxnResponseTopic) bool {
 				return gRename(&t.Topic, x.logicalTopic)
 			})
-			r.Transactions = gKeep(r.Transactions, func(t *kmsg.AddPartitionsToTxnResponseTransaction) bool {
-				t.Topics = gKeep(t.Topics, func(tt *kmsg.AddPartitionsToTxnResponseTransactionTopic) bool {
+			r.Transactions = retain(r.Transactions, func(t *kmsg.AddPartitionsToTxnResponseTransaction) bool {
+				t.Topics = retain(t.Topics, func(tt *kmsg.AddPartitionsToTxnResponseTransactionTopic) bool {
 					return gRename(&tt.Topic, x.logicalTopic)
 				})
 				return gRename(&t.TransactionalID, x.Space.gEcho)
@@ -70,7 +70,7 @@ func init() {
 			}
 		}),
 		response: gResponse(func(x *Exchange, r *kmsg.TxnOffsetCommitResponse) {
-			r.Topics = gKeep(r.Topics, func(t *kmsg.TxnOffsetCommitResponseTopic) bool {
+			r.Topics = retain(r.Topics, func(t *kmsg.TxnOffsetCommitResponseTopic) bool {
 				return gRename(&t.Topic, x.logicalTopic)
 			})
 		}),

@@ -16,8 +16,8 @@ func init() {
 			}
 		}),
 		response: gResponse(func(x *Exchange, r *kmsg.DescribeTransactionsResponse) {
-			r.TransactionStates = gKeep(r.TransactionStates, func(t *kmsg.DescribeTransactionsResponseTransactionState) bool {
-				t.Topics = gKeep(t.Topics, func(tt *kmsg.DescribeTransactionsResponseTransactionStateTopic) bool {
+			r.TransactionStates = retain(r.TransactionStates, func(t *kmsg.DescribeTransactionsResponseTransactionState) bool {
+				t.Topics = retain(t.Topics, func(tt *kmsg.DescribeTransactionsResponseTransactionStateTopic) bool {
 					return gRename(&tt.Topic, x.logicalTopic)
 				})
 				return gRename(&t.TransactionalID, x.Space.gEcho)
@@ -47,7 +47,7 @@ func init() {
 			r.TransactionalIDPattern = &anchored
 		}),
 		response: gResponse(func(x *Exchange, r *kmsg.ListTransactionsResponse) {
-			r.TransactionStates = gKeep(r.TransactionStates, func(t *kmsg.ListTransactionsResponseTransactionState) bool {
+			r.TransactionStates = retain(r.TransactionStates, func(t *kmsg.ListTransactionsResponseTransactionState) bool {
 				return gRename(&t.TransactionalID, x.Space.LogicalTransactionalID)
 			})
 		}),

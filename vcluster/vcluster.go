@@ -44,6 +44,9 @@ type Space struct {
 	prefix  string            // name + Separator; "" for passthrough
 	aliases map[string]string // logical topic → physical topic
 	reverse map[string]string // physical topic → logical alias
+	// translates answers Translates for API keys below its length, so the
+	// frame path indexes an array per request instead of asking the rules.
+	translates [256]bool
 }
 
 // New returns the space of the named virtual cluster. aliases maps logical
@@ -52,6 +55,9 @@ func New(name string, aliases map[string]string) *Space {
 	s := &Space{name: name, aliases: map[string]string{}, reverse: map[string]string{}}
 	if name != Passthrough {
 		s.prefix = name + Separator
+	}
+	for k := range s.translates {
+		s.translates[k] = s.decideTranslates(int16(k))
 	}
 	for logical, physical := range aliases {
 		s.aliases[logical] = physical
@@ -184,6 +190,13 @@ func TenantCap(key int16) int16 {
 // Translates reports whether requests of an API key must be decoded and
 // passed through Request for this space.
 func (s *Space) Translates(key int16) bool {
+	if key >= 0 && int(key) < len(s.translates) {
+		return s.translates[key]
+	}
+	return s.decideTranslates(key)
+}
+
+func (s *Space) decideTranslates(key int16) bool {
 	r, ok := rules[key]
 	if s.prefix == "" {
 		return ok && r.passthrough
@@ -254,4 +267,18 @@ func (x *Exchange) logicalTopic(physical string) (string, bool) {
 		return l, true
 	}
 	return x.Space.LogicalTopic(physical)
+}
+
+// retain keeps, in order and in place, the elements of s that keep accepts
+// (keep may also modify them, for example to rename), and clears the rest
+// of the backing array so dropped entries are not kept alive.
+func retain[E any](s []E, keep func(*E) bool) []E {
+	kept := s[:0]
+	for i := range s {
+		if keep(&s[i]) {
+			kept = append(kept, s[i])
+		}
+	}
+	clear(s[len(kept):])
+	return kept
 }
