@@ -30,7 +30,8 @@ type Config struct {
 	// Routing maps broker ids to listener ports and advertised addresses.
 	Routing Routing
 	// Placement, when set, spreads the advertised brokers across the
-	// nodes of a multi-node gateway.
+	// nodes of a multi-node gateway. Host routing ignores it: every node
+	// advertises every broker under the same host names.
 	Placement Placement
 	// MaxFrameBytes is the largest request frame accepted from a client,
 	// like Kafka's socket.request.max.bytes.
@@ -43,6 +44,7 @@ type Config struct {
 	// Metrics receives the frame path's metrics; nil keeps them unregistered.
 	Metrics *metrics.Gateway
 	// TLS, when set, makes every listener a TLS listener (SSL, SASL_SSL).
+	// Host routing requires it.
 	TLS *tls.Config
 	// Identity authenticates clients and maps them to virtual clusters;
 	// nil serves everyone as an anonymous passthrough client.
@@ -89,10 +91,18 @@ func New(cfg Config, dialer Dialer, topology *Topology, log *zap.Logger) *Gatewa
 	return g
 }
 
-// Listen opens every listener port and starts accepting connections.
+// Listen opens every listener port and starts accepting connections: one
+// per broker with port routing, the single port PortStart with host routing.
 func (g *Gateway) Listen() error {
 	r := g.cfg.Routing
-	for i := range r.PortCount {
+	ports := r.PortCount
+	if r.Mode == HostRouting {
+		if g.cfg.TLS == nil {
+			return errors.New("gateway: host routing needs TLS listeners: the broker is chosen from the TLS server name")
+		}
+		ports = 1
+	}
+	for i := range ports {
 		port := r.PortStart + i
 		ln, err := net.Listen("tcp", net.JoinHostPort(g.cfg.BindHost, strconv.Itoa(port)))
 		if err != nil {
@@ -109,6 +119,14 @@ func (g *Gateway) Listen() error {
 		go g.accept(ln, port)
 	}
 	g.listening.Store(true)
+	if r.Mode == HostRouting {
+		g.log.Info("listening; brokers routed by TLS server name",
+			zap.String("bind", g.cfg.BindHost),
+			zap.Int("port", r.PortStart),
+			zap.String("bootstrap", net.JoinHostPort(r.AdvertisedHost, strconv.Itoa(int(r.SNIPort)))),
+			zap.String("brokerHosts", r.HostPrefix+"<id>"+r.HostSeparator+r.AdvertisedHost))
+		return nil
+	}
 	g.log.Info("listening",
 		zap.String("bind", g.cfg.BindHost),
 		zap.Int("firstPort", r.PortStart),
@@ -123,6 +141,9 @@ func (g *Gateway) Listening() bool { return g.listening.Load() }
 func (g *Gateway) accept(ln net.Listener, port int) {
 	defer g.wg.Done()
 	node := g.cfg.Routing.NodeID(port)
+	if g.cfg.Routing.Mode == HostRouting {
+		node = noBroker // known only after the TLS handshake
+	}
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -141,9 +162,10 @@ func (g *Gateway) accept(ln net.Listener, port int) {
 	}
 }
 
-// handle connects a new client to the broker its port maps to. A port whose
-// broker is unknown or unreachable serves as a bootstrap address: the client
-// is connected to another live broker and learns the cluster from there.
+// handle connects a new client to the broker its port maps to, or with host
+// routing the broker its TLS server name names. A port or name whose broker
+// is unknown or unreachable serves as a bootstrap address: the client is
+// connected to another live broker and learns the cluster from there.
 func (g *Gateway) handle(client net.Conn, node int32) {
 	log := g.log.With(zap.String("client", client.RemoteAddr().String()), zap.Int32("broker", node))
 	if tc, ok := client.(*tls.Conn); ok {
@@ -154,6 +176,11 @@ func (g *Gateway) handle(client net.Conn, node int32) {
 			log.Info("TLS handshake failed", zap.Error(err))
 			_ = client.Close()
 			return
+		}
+		if r := g.cfg.Routing; r.Mode == HostRouting {
+			name := tc.ConnectionState().ServerName
+			node = r.serverNameBroker(name)
+			log = g.log.With(zap.String("client", client.RemoteAddr().String()), zap.String("serverName", name), zap.Int32("broker", node))
 		}
 	}
 	var upstream net.Conn

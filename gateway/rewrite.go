@@ -9,13 +9,26 @@ import (
 	"github.com/strait-gateway/strait/vcluster"
 )
 
-// Routing maps backing brokers to the addresses clients see: broker id n is
-// served on port PortStart + (n − MinBrokerID) of AdvertisedHost.
+// Routing maps backing brokers to the addresses clients see. With port
+// routing (the default) broker id n is served on port
+// PortStart + (n − MinBrokerID) of AdvertisedHost. With host routing every
+// broker is served on PortStart alone and advertised under a host name of
+// its own (see BrokerHost); the TLS server name a client asks for picks the
+// broker.
 type Routing struct {
+	// Mode is PortRouting (the zero value) or HostRouting.
+	Mode           RoutingMode
 	AdvertisedHost string
 	PortStart      int
 	PortCount      int
 	MinBrokerID    int32
+	// HostPrefix and HostSeparator build the broker host names of host
+	// routing: HostPrefix + n + HostSeparator + AdvertisedHost.
+	HostPrefix    string
+	HostSeparator string
+	// SNIPort is the port advertised for every broker with host routing;
+	// it differs from PortStart behind a load balancer.
+	SNIPort int32
 }
 
 // Port returns the gateway port that serves broker id; ok is false when the
@@ -52,9 +65,13 @@ type rewriter struct {
 	answersSASL bool
 }
 
-// address returns the gateway address for broker id: on the node the
-// placement chooses, or on this node.
+// address returns the gateway address for broker id: its host name with
+// host routing, else its port on the node the placement chooses, or on this
+// node.
 func (w *rewriter) address(id int32) (string, int32) {
+	if w.routing.Mode == HostRouting {
+		return w.routing.BrokerHost(id), w.routing.SNIPort
+	}
 	r := w.routing
 	if w.placement != nil {
 		if placed, ok := w.placement.Place(id, w.topology.Rack(id)); ok {

@@ -2,6 +2,8 @@ package server
 
 import (
 	"fmt"
+	"math"
+	"net"
 	"regexp"
 	"slices"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/strait-gateway/strait/admin"
 	"github.com/strait-gateway/strait/backing"
+	"github.com/strait-gateway/strait/gateway"
 )
 
 // Config is everything a Strait node needs to start. FromEnv fills it from
@@ -26,6 +29,20 @@ type Config struct {
 	MinBrokerID int32
 	// AdvertisedHost is GATEWAY_ADVERTISED_HOST (default localhost).
 	AdvertisedHost string
+	// Routing is GATEWAY_ROUTING_MECHANISM: port (the default) gives every
+	// broker a port of its own; host serves them all on PortStart and
+	// picks the broker from the TLS server name, which needs a TLS
+	// security protocol.
+	Routing gateway.RoutingMode
+	// HostPrefix is GATEWAY_ADVERTISED_HOST_PREFIX (default broker) and
+	// HostSeparator GATEWAY_SNI_HOST_SEPARATOR (default "."): with host
+	// routing broker n is advertised as HostPrefix + n + HostSeparator +
+	// AdvertisedHost.
+	HostPrefix    string
+	HostSeparator string
+	// AdvertisedSNIPort is GATEWAY_ADVERTISED_SNI_PORT, the port advertised
+	// with host routing; 0 (the default) advertises PortStart.
+	AdvertisedSNIPort int
 	// HTTPPort is GATEWAY_HTTP_PORT (default 8888); -1 disables HTTP.
 	HTTPPort int
 	// MaxFrameBytes is GATEWAY_SOCKET_REQUEST_MAX_BYTES (default
@@ -83,6 +100,9 @@ func FromEnv(env backing.Env) (Config, error) {
 		PortCount:               p.integer("GATEWAY_PORT_COUNT", 0, 0, 65535),
 		MinBrokerID:             int32(p.integer("GATEWAY_MIN_BROKERID", 0, 0, 1<<31-1)),
 		AdvertisedHost:          p.str("GATEWAY_ADVERTISED_HOST", "localhost"),
+		HostPrefix:              p.str("GATEWAY_ADVERTISED_HOST_PREFIX", "broker"),
+		HostSeparator:           p.str("GATEWAY_SNI_HOST_SEPARATOR", "."),
+		AdvertisedSNIPort:       p.integer("GATEWAY_ADVERTISED_SNI_PORT", 0, 1, 65535),
 		HTTPPort:                p.integer("GATEWAY_HTTP_PORT", 8888, -1, 65535),
 		MaxFrameBytes:           int32(p.integer("GATEWAY_SOCKET_REQUEST_MAX_BYTES", 104857600, 1024, 1<<31-1)),
 		MaxInFlight:             p.integer("GATEWAY_MAX_INFLIGHT_REQUESTS", 1000, 1, 1<<20),
@@ -104,6 +124,16 @@ func FromEnv(env backing.Env) (Config, error) {
 	if cfg.Security, err = securityFromEnv(&p, env); err != nil {
 		return Config{}, err
 	}
+	switch m := strings.ToLower(p.str("GATEWAY_ROUTING_MECHANISM", "port")); m {
+	case "port":
+	case "host":
+		cfg.Routing = gateway.HostRouting
+		if err := cfg.checkHostRouting(); err != nil {
+			return Config{}, err
+		}
+	default:
+		return Config{}, fmt.Errorf("config: GATEWAY_ROUTING_MECHANISM %q: expect port or host", m)
+	}
 	if !clusterIDRE.MatchString(cfg.ClusterID) {
 		return Config{}, fmt.Errorf("config: GATEWAY_CLUSTER_ID %q: expect letters, digits, '.', '_' or '-' (it names topics)", cfg.ClusterID)
 	}
@@ -116,7 +146,7 @@ func FromEnv(env backing.Env) (Config, error) {
 		return Config{}, fmt.Errorf("config: GATEWAY_MEMBERSHIP_TIMEOUT_MS %d must be at least twice GATEWAY_MEMBERSHIP_HEARTBEAT_MS %d",
 			cfg.MembershipTimeout.Milliseconds(), cfg.HeartbeatInterval.Milliseconds())
 	}
-	if cfg.PortCount > 0 && cfg.PortStart+cfg.PortCount-1 > 65535 {
+	if cfg.Routing == gateway.PortRouting && cfg.PortCount > 0 && cfg.PortStart+cfg.PortCount-1 > 65535 {
 		return Config{}, fmt.Errorf("config: GATEWAY_PORT_START %d + GATEWAY_PORT_COUNT %d runs past port 65535", cfg.PortStart, cfg.PortCount)
 	}
 	b, ok, err := backing.FromEnv(env)
@@ -131,6 +161,43 @@ func FromEnv(env backing.Env) (Config, error) {
 }
 
 var clusterIDRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,100}$`)
+
+// checkHostRouting checks that host routing can work: the broker is known
+// only from the TLS server name, so the listener must be TLS, and the
+// advertised names must be DNS names a client sends as SNI (never an IP
+// address).
+func (c Config) checkHostRouting() error {
+	if c.Security.TLS == nil {
+		return fmt.Errorf("config: GATEWAY_ROUTING_MECHANISM=host needs a TLS listener, but GATEWAY_SECURITY_PROTOCOL is %s: use SSL, SASL_SSL or DELEGATED_SASL_SSL (the broker is chosen from the TLS server name)", c.Security.Protocol)
+	}
+	if net.ParseIP(c.AdvertisedHost) != nil {
+		return fmt.Errorf("config: GATEWAY_ADVERTISED_HOST %s: host routing needs a DNS name, not an IP address (clients send no server name for an IP address)", c.AdvertisedHost)
+	}
+	// The longest broker name must be a valid DNS name too.
+	r := gateway.Routing{AdvertisedHost: c.AdvertisedHost, HostPrefix: c.HostPrefix, HostSeparator: c.HostSeparator}
+	if name := r.BrokerHost(math.MaxInt32); !dnsName(name) {
+		return fmt.Errorf("config: GATEWAY_ADVERTISED_HOST_PREFIX %q, GATEWAY_SNI_HOST_SEPARATOR %q and GATEWAY_ADVERTISED_HOST %q make broker host names like %q, which is not a valid DNS name",
+			c.HostPrefix, c.HostSeparator, c.AdvertisedHost, name)
+	}
+	return nil
+}
+
+// dnsName reports whether name is a valid DNS host name: at most 253
+// characters in dot-separated labels of 1 to 63 letters, digits or hyphens,
+// none starting or ending with a hyphen.
+func dnsName(name string) bool {
+	if len(name) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(name, ".") {
+		if !dnsLabelRE.MatchString(label) {
+			return false
+		}
+	}
+	return true
+}
+
+var dnsLabelRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
 
 // ConfigTopic is the name of the node's config topic.
 func (c Config) ConfigTopic() string { return c.internalTopic("config") }

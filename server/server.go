@@ -81,20 +81,17 @@ func (s *Server) start(ctx context.Context) error {
 	if err := s.firstRefresh(ctx); err != nil {
 		return err
 	}
-	portCount := cfg.PortCount
-	if portCount == 0 {
-		ids := topology.NodeIDs()
-		portCount = int(slices.Max(ids)-cfg.MinBrokerID) + 3
-		s.log.Info("GATEWAY_PORT_COUNT not set; derived from the backing cluster", zap.Int("ports", portCount))
-	}
-	routing := gateway.Routing{
-		AdvertisedHost: cfg.AdvertisedHost,
-		PortStart:      cfg.PortStart,
-		PortCount:      portCount,
-		MinBrokerID:    cfg.MinBrokerID,
-	}
+	routing := s.routing(topology)
 	var placement gateway.Placement
-	if !cfg.ExternalLoadBalancing {
+	switch {
+	case cfg.Routing == gateway.HostRouting:
+		// Every node advertises every broker under the same host names,
+		// which resolve to a load balancer or to every node; spreading
+		// brokers across nodes would need names per node.
+		s.log.Info("host routing: every broker is advertised under its host name by every node; brokers are not spread across nodes and this node joins no membership",
+			zap.String("brokerHosts", routing.HostPrefix+"<id>"+routing.HostSeparator+routing.AdvertisedHost),
+			zap.Int32("advertisedPort", routing.SNIPort))
+	case !cfg.ExternalLoadBalancing:
 		if err := s.join(ctx, cfg, routing); err != nil {
 			return err
 		}
@@ -147,6 +144,33 @@ func (s *Server) start(ctx context.Context) error {
 		s.log.Info("http listening", zap.String("address", s.httpAddr))
 	}
 	return nil
+}
+
+// routing is the node's broker routing. Port routing without a configured
+// port count sizes the range from the brokers in topology.
+func (s *Server) routing(topology *gateway.Topology) gateway.Routing {
+	cfg := s.cfg
+	r := gateway.Routing{
+		Mode:           cfg.Routing,
+		AdvertisedHost: cfg.AdvertisedHost,
+		PortStart:      cfg.PortStart,
+		PortCount:      cfg.PortCount,
+		MinBrokerID:    cfg.MinBrokerID,
+	}
+	if cfg.Routing == gateway.HostRouting {
+		r.PortCount = 1
+		r.HostPrefix, r.HostSeparator = cfg.HostPrefix, cfg.HostSeparator
+		r.SNIPort = int32(cfg.PortStart)
+		if cfg.AdvertisedSNIPort != 0 {
+			r.SNIPort = int32(cfg.AdvertisedSNIPort)
+		}
+		return r
+	}
+	if r.PortCount == 0 {
+		r.PortCount = int(slices.Max(topology.NodeIDs())-cfg.MinBrokerID) + 3
+		s.log.Info("GATEWAY_PORT_COUNT not set; derived from the backing cluster", zap.Int("ports", r.PortCount))
+	}
+	return r
 }
 
 // embeddedAdmin is the admin API account of the embedded development mode,
@@ -223,9 +247,10 @@ func (s *Server) join(ctx context.Context, cfg Config, r gateway.Routing) error 
 	return nil
 }
 
-// firstRefresh reads the backing cluster once. Without a configured port
-// count the broker ids are needed to open the listeners, so it retries
-// until it succeeds or ctx ends; otherwise one failure is only logged.
+// firstRefresh reads the backing cluster once. Port routing without a
+// configured port count needs the broker ids to open the listeners, so it
+// retries until it succeeds or ctx ends; otherwise one failure is only
+// logged.
 func (s *Server) firstRefresh(ctx context.Context) error {
 	for {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -234,7 +259,7 @@ func (s *Server) firstRefresh(ctx context.Context) error {
 		switch {
 		case err == nil:
 			return nil
-		case s.cfg.PortCount > 0:
+		case s.cfg.PortCount > 0 || s.cfg.Routing == gateway.HostRouting:
 			s.log.Warn("backing cluster not reachable yet; listeners open anyway", zap.Error(err))
 			return nil
 		}
@@ -247,9 +272,15 @@ func (s *Server) firstRefresh(ctx context.Context) error {
 	}
 }
 
-// KafkaAddr returns the first listener's address, usable as bootstrap.
+// KafkaAddr returns the advertised address of the first listener, usable
+// as bootstrap; with host routing, the advertised host at the advertised
+// SNI port.
 func (s *Server) KafkaAddr() string {
-	return net.JoinHostPort(s.cfg.AdvertisedHost, strconv.Itoa(s.cfg.PortStart))
+	port := s.cfg.PortStart
+	if s.cfg.Routing == gateway.HostRouting && s.cfg.AdvertisedSNIPort != 0 {
+		port = s.cfg.AdvertisedSNIPort
+	}
+	return net.JoinHostPort(s.cfg.AdvertisedHost, strconv.Itoa(port))
 }
 
 // HTTPAddr returns the HTTP listener's address.

@@ -2,21 +2,37 @@ package server
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"math"
+	"math/big"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/strait-gateway/strait/backing"
+	"github.com/strait-gateway/strait/gateway"
 )
 
 func mapEnv(m map[string]string) backing.Env {
@@ -56,6 +72,170 @@ func TestFromEnv(t *testing.T) {
 		"GATEWAY_ADMIN_API_USERS": `[{"username":"ops","password":"a-long-secret","admin":true}]`}))
 	if err != nil || cfg.Embedded || len(cfg.Backing.Bootstrap) != 2 || cfg.MinBrokerID != 100 {
 		t.Fatalf("cfg %+v, err %v", cfg, err)
+	}
+}
+
+// keyStore writes a PEM key store (a self-signed certificate for hosts and
+// its key) and returns its path and a pool that trusts the certificate.
+func keyStore(t *testing.T, hosts ...string) (string, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: hosts[0]}, DNSNames: hosts,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "gateway.pem")
+	data := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return path, pool
+}
+
+func TestHostRoutingConfig(t *testing.T) {
+	store, _ := keyStore(t, "*.strait.test", "strait.test")
+	withTLS := func(protocol string, more map[string]string) map[string]string {
+		env := map[string]string{"GATEWAY_SECURITY_PROTOCOL": protocol, "GATEWAY_SSL_KEY_STORE_PATH": store,
+			"GATEWAY_ROUTING_MECHANISM": "host", "GATEWAY_ADVERTISED_HOST": "strait.test"}
+		for k, v := range more {
+			env[k] = v
+		}
+		return env
+	}
+
+	cfg, err := FromEnv(mapEnv(withTLS("SSL", nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Routing != gateway.HostRouting || cfg.HostPrefix != "broker" || cfg.HostSeparator != "." || cfg.AdvertisedSNIPort != 0 {
+		t.Fatalf("host routing defaults: %+v", cfg)
+	}
+	cfg, err = FromEnv(mapEnv(withTLS("sasl_ssl", map[string]string{"GATEWAY_ROUTING_MECHANISM": "HOST",
+		"GATEWAY_ADVERTISED_HOST_PREFIX": "kafka-", "GATEWAY_SNI_HOST_SEPARATOR": "-", "GATEWAY_ADVERTISED_SNI_PORT": "443",
+		"GATEWAY_PORT_START": "65535", "GATEWAY_PORT_COUNT": "10"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Routing != gateway.HostRouting || cfg.HostPrefix != "kafka-" || cfg.HostSeparator != "-" || cfg.AdvertisedSNIPort != 443 {
+		t.Fatalf("host routing: %+v", cfg)
+	}
+	if _, err := FromEnv(mapEnv(withTLS("DELEGATED_SASL_SSL", nil))); err != nil {
+		t.Fatalf("DELEGATED_SASL_SSL: %v", err)
+	}
+	cfg, err = FromEnv(mapEnv(map[string]string{"GATEWAY_ROUTING_MECHANISM": "port", "GATEWAY_ADVERTISED_HOST": "10.0.0.1"}))
+	if err != nil || cfg.Routing != gateway.PortRouting {
+		t.Fatalf("port routing: %+v, %v", cfg, err)
+	}
+
+	for _, tc := range []struct {
+		env     map[string]string
+		wantErr string
+	}{
+		{map[string]string{"GATEWAY_ROUTING_MECHANISM": "host"}, "GATEWAY_SECURITY_PROTOCOL is PLAINTEXT"},
+		{map[string]string{"GATEWAY_ROUTING_MECHANISM": "host", "GATEWAY_SECURITY_PROTOCOL": "SASL_PLAINTEXT"}, "needs a TLS listener"},
+		{map[string]string{"GATEWAY_ROUTING_MECHANISM": "host", "GATEWAY_SECURITY_PROTOCOL": "DELEGATED_SASL_PLAINTEXT"}, "needs a TLS listener"},
+		{map[string]string{"GATEWAY_ROUTING_MECHANISM": "sni"}, "GATEWAY_ROUTING_MECHANISM"},
+		{withTLS("SSL", map[string]string{"GATEWAY_ADVERTISED_HOST": "127.0.0.1"}), "not an IP address"},
+		{withTLS("SSL", map[string]string{"GATEWAY_ADVERTISED_HOST": "::1"}), "not an IP address"},
+		{withTLS("SSL", map[string]string{"GATEWAY_ADVERTISED_HOST_PREFIX": "bro ker"}), "not a valid DNS name"},
+		{withTLS("SSL", map[string]string{"GATEWAY_ADVERTISED_HOST_PREFIX": "-b"}), "not a valid DNS name"},
+		{withTLS("SSL", map[string]string{"GATEWAY_SNI_HOST_SEPARATOR": "_"}), "not a valid DNS name"},
+		{withTLS("SSL", map[string]string{"GATEWAY_SNI_HOST_SEPARATOR": ".."}), "not a valid DNS name"},
+		{withTLS("SSL", map[string]string{"GATEWAY_ADVERTISED_HOST": strings.Repeat("a", 64) + ".test"}), "not a valid DNS name"},
+		{withTLS("SSL", map[string]string{"GATEWAY_ADVERTISED_SNI_PORT": "0"}), "GATEWAY_ADVERTISED_SNI_PORT"},
+		{withTLS("SSL", map[string]string{"GATEWAY_ADVERTISED_SNI_PORT": "65536"}), "GATEWAY_ADVERTISED_SNI_PORT"},
+		{withTLS("SSL", map[string]string{"GATEWAY_ADVERTISED_SNI_PORT": "https"}), "GATEWAY_ADVERTISED_SNI_PORT"},
+	} {
+		if _, err := FromEnv(mapEnv(tc.env)); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%v: err = %v, want one containing %q", tc.env, err, tc.wantErr)
+		}
+	}
+}
+
+// TestHostRoutingNode starts a host-routed node on a two-broker embedded
+// cluster: it joins no membership, advertises the broker host names at the
+// SNI port, and a client dialing by those names produces and consumes.
+func TestHostRoutingNode(t *testing.T) {
+	store, roots := keyStore(t, "*.strait.test", "strait.test")
+	cfg, err := FromEnv(mapEnv(map[string]string{"GATEWAY_SECURITY_PROTOCOL": "SSL", "GATEWAY_SSL_KEY_STORE_PATH": store,
+		"GATEWAY_ROUTING_MECHANISM": "host", "GATEWAY_ADVERTISED_HOST": "strait.test", "GATEWAY_ADVERTISED_SNI_PORT": "9093"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := testConfig()
+	cfg.BindHost, cfg.HTTPPort, cfg.RefreshInterval, cfg.EmbeddedBrokers = test.BindHost, test.HTTPPort, test.RefreshInterval, 2
+	s := start(t, cfg)
+	if s.members != nil {
+		t.Fatal("a host-routed node joined the membership")
+	}
+	if got := s.KafkaAddr(); got != "strait.test:9093" {
+		t.Fatalf("KafkaAddr = %s, want the advertised host at the SNI port", got)
+	}
+	listen := "127.0.0.1:" + strconv.Itoa(s.cfg.PortStart)
+	var mu sync.Mutex
+	dialed := map[string]bool{}
+	dial := func(ctx context.Context, network, host string) (net.Conn, error) {
+		mu.Lock()
+		dialed[host] = true
+		mu.Unlock()
+		name, _, err := net.SplitHostPort(host)
+		if err != nil {
+			return nil, err
+		}
+		d := tls.Dialer{Config: &tls.Config{ServerName: name, RootCAs: roots, MinVersion: tls.VersionTLS12}}
+		return d.DialContext(ctx, network, listen)
+	}
+	const topic = "host-routing"
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.KafkaAddr()), kgo.Dialer(dial), kgo.DefaultProduceTopic(topic),
+		kgo.AllowAutoTopicCreation(), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	md, err := kadm.NewClient(cl).BrokerMetadata(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts []string
+	for _, b := range md.Brokers {
+		hosts = append(hosts, net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port))))
+	}
+	slices.Sort(hosts)
+	if want := []string{"broker0.strait.test:9093", "broker1.strait.test:9093"}; !slices.Equal(hosts, want) {
+		t.Fatalf("Metadata advertises %v, want %v", hosts, want)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("over SNI")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	fs := cl.PollFetches(ctx)
+	if err := fs.Err0(); err != nil || fs.NumRecords() != 1 || string(fs.Records()[0].Value) != "over SNI" {
+		t.Fatalf("consumed %v, err %v", fs.Records(), err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !dialed["strait.test:9093"] || !slices.ContainsFunc(hosts, func(h string) bool { return dialed[h] }) {
+		t.Fatalf("dialed %v: want the bootstrap and at least one broker name", dialed)
 	}
 }
 
