@@ -155,7 +155,7 @@ func TestApplyInvalidSendsNothing(t *testing.T) {
 		{"same resource twice", valid + "---\n" + valid,
 			[]string{"bad.yaml: document 2 (line 6): GatewayGroup/g is already defined at " + filepath.Join(dir, "bad.yaml") + ": document 1 (line 1)"}},
 		{"bad item of a JSON array", `[{"apiVersion":"gateway/v2","kind":"GatewayGroup","metadata":{"name":"g"},"spec":{}},
- {"apiVersion":"gateway/v2","kind":"AliasTopic","metadata":{"name":"a"},"spec":{"physicalName":"no spaces"}}]`,
+ {"apiVersion":"gateway/v2","kind":"AliasTopic","metadata":{"name":"a","vCluster":"vc-a"},"spec":{"physicalName":"no spaces"}}]`,
 			[]string{"bad.yaml: document 1, item 2 (line 2): spec.physicalName:"}},
 		{"only empty documents", "---\n# nothing\n---\n", []string{"no resources in"}},
 	} {

@@ -60,6 +60,8 @@ type conn struct {
 	// gateway has an Identity.
 	principal     auth.Principal
 	authenticated bool
+	// ip is the client's address as ACLs see it, once asked for.
+	ip string
 
 	req  halfBuffer // owned by the request goroutine
 	resp halfBuffer // owned by the response goroutine

@@ -211,6 +211,11 @@ func (g *Gateway) handle(client net.Conn, node int32) {
 	}
 	defer g.untrack(c)
 	if err := c.identify(); err != nil {
+		if errors.Is(err, errLeftBeforeAuth) {
+			log.Debug("client left before authenticating")
+			c.close()
+			return
+		}
 		g.cfg.Metrics.AuthenticationFailed()
 		log.Info("client refused", zap.Error(err))
 		c.close()

@@ -29,6 +29,10 @@ type Identity interface {
 	// Space returns the current view of a virtual cluster; nil when the
 	// virtual cluster no longer exists.
 	Space(vcluster string) *vcluster.Space
+	// Access returns what a principal connected from clientIP may do
+	// inside its virtual cluster; nil when the virtual cluster does not
+	// enforce ACLs.
+	Access(p auth.Principal, clientIP string) vcluster.Access
 }
 
 // SASL is one gateway-managed SASL exchange.

@@ -38,6 +38,9 @@ func (fakeIdentity) Connect(p *auth.Principal, _ *tls.ConnectionState, _ string)
 	return *p, nil
 }
 func (fakeIdentity) Space(vc string) *vcluster.Space { return vcluster.New(vc, nil) }
+func (fakeIdentity) Access(auth.Principal, string) vcluster.Access {
+	return nil
+}
 
 type fakePlain struct{}
 

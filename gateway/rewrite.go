@@ -214,8 +214,8 @@ func (w *rewriter) narrowVersions(r *kmsg.ApiVersionsResponse, space *vcluster.S
 	if w.answersSASL {
 		// v0 stays advertised, as Kafka 4 does, because librdkafka
 		// only looks for SaslHandshake when it sees v0; it then uses v1.
-		r.ApiKeys = advertise(r.ApiKeys, keySaslHandshake, 0, 1)
-		r.ApiKeys = advertise(r.ApiKeys, keySaslAuthenticate, 0, 2)
+		r.ApiKeys = advertise(r.ApiKeys, keySaslHandshake, 0, maxSaslHandshake)
+		r.ApiKeys = advertise(r.ApiKeys, keySaslAuthenticate, 0, maxSaslAuthenticate)
 	}
 }
 

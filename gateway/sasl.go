@@ -38,6 +38,16 @@ var errAuthFailed = errors.New("authentication failed")
 // SaslHandshake and SaslAuthenticate are answered by the gateway or, when
 // delegated, relayed to the broker, and any other request before success
 // closes the connection.
+// The newest SASL versions the gateway answers itself (and advertises).
+const (
+	maxSaslHandshake    = 1
+	maxSaslAuthenticate = 2
+)
+
+// errLeftBeforeAuth ends a connection whose client closed it before
+// authenticating, such as a TCP health check: not an authentication failure.
+var errLeftBeforeAuth = errors.New("client left before authenticating")
+
 func (c *conn) authenticate(id Identity, clientIP string) (*auth.Principal, error) {
 	_ = c.client.SetReadDeadline(time.Now().Add(authTimeout))
 	defer func() { _ = c.client.SetReadDeadline(time.Time{}) }()
@@ -52,6 +62,11 @@ func (c *conn) authenticate(id Identity, clientIP string) (*auth.Principal, erro
 			return nil, err
 		}
 		switch {
+		case !id.Delegated() && (h.version < 0 ||
+			h.key == keySaslHandshake && h.version > maxSaslHandshake ||
+			h.key == keySaslAuthenticate && h.version > maxSaslAuthenticate):
+			// Versions the gateway never advertised: closed, as Kafka does.
+			return nil, fmt.Errorf("gateway: %s v%d not supported", kmsg.NameForKey(h.key), h.version)
 		case h.key == keyApiVersions:
 			if err := c.relayApiVersions(h, frame); err != nil {
 				return nil, err
@@ -132,7 +147,10 @@ func (c *conn) authenticate(id Identity, clientIP string) (*auth.Principal, erro
 // readAuthFrame reads one whole request frame during authentication.
 func (c *conn) readAuthFrame() (requestHeader, []byte, error) {
 	if _, err := io.ReadFull(c.client, c.req.chunk[:requestPeekLen]); err != nil {
-		return requestHeader{}, nil, c.readErr("read request header", err)
+		if errors.Is(err, io.EOF) {
+			return requestHeader{}, nil, errLeftBeforeAuth
+		}
+		return requestHeader{}, nil, fmt.Errorf("gateway: read request header: %w", err)
 	}
 	h, err := parseRequestPeek(c.req.chunk, maxAuthFrame)
 	if err != nil {

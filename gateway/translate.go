@@ -26,6 +26,19 @@ func (c *conn) space() *vcluster.Space {
 	return id.Space(c.principal.VCluster)
 }
 
+// access returns what the connection may do inside its virtual cluster;
+// nil when everything is allowed.
+func (c *conn) access() vcluster.Access {
+	id := c.gw.cfg.Identity
+	if id == nil || !c.authenticated {
+		return nil
+	}
+	if c.ip == "" {
+		c.ip = clientIP(c.client)
+	}
+	return id.Access(c.principal, c.ip)
+}
+
 // forwardTranslated reads a whole request, translates it for the
 // connection's virtual cluster and forwards it, or answers it locally when
 // the translation says so. The frame head is in c.req.chunk.
@@ -51,12 +64,15 @@ func (c *conn) forwardTranslated(h requestHeader, rest int64, arrived time.Time,
 	if err := req.ReadFrom(frame[bodyAt:]); err != nil {
 		return fmt.Errorf("gateway: decode %s v%d request: %w", name, h.version, err)
 	}
-	x, err := space.Request(req)
+	x, err := space.Request(req, c.access())
 	if err != nil {
 		return fmt.Errorf("gateway: %s v%d in virtual cluster %s: %w", name, h.version, space.Name(), err)
 	}
 	e := inflight{correlationID: h.correlationID, key: h.key, version: h.version, arrived: arrived, x: x}
 	if x.Local != nil {
+		if p, ok := req.(*kmsg.ProduceRequest); ok && p.Acks == 0 {
+			return nil // a producer with acks=0 reads no response
+		}
 		e.local = localBody(h.key, h.version, x.Local)
 		return c.enqueue(e)
 	}

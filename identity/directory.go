@@ -26,6 +26,8 @@ type directory struct {
 	members        map[[2]string][]string
 	externalGroups map[string][]string
 	spaces         map[string]*vcluster.Space
+	// acls holds the ACL policy of each virtual cluster that enforces ACLs.
+	acls map[string]*aclPolicy
 }
 
 // buildDirectory reads the resources of a config snapshot.
@@ -36,6 +38,7 @@ func buildDirectory(entries map[string]*resource.Resource) *directory {
 		members:        map[[2]string][]string{},
 		externalGroups: map[string][]string{},
 		spaces:         map[string]*vcluster.Space{},
+		acls:           map[string]*aclPolicy{},
 	}
 	aliases := map[string]map[string]string{}
 	vclusters := []string{vcluster.Passthrough}
@@ -44,7 +47,13 @@ func buildDirectory(entries map[string]*resource.Resource) *directory {
 		switch r.Kind {
 		case "VirtualCluster":
 			vclusters = append(vclusters, r.Name)
+			if p := readACLPolicy(r.Raw); p != nil {
+				d.acls[r.Name] = p
+			}
 		case "AliasTopic":
+			if vc == vcluster.Passthrough {
+				continue // only virtual clusters have aliases; older records may lack one
+			}
 			var s struct {
 				Spec struct {
 					PhysicalName string `json:"physicalName"`

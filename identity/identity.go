@@ -69,6 +69,7 @@ type Identity struct {
 	mechanisms []string
 	dir        atomic.Pointer[directory]
 	secrets    *store.Store[secret]
+	acls       *aclCache
 }
 
 var _ gateway.Identity = (*Identity)(nil)
@@ -87,7 +88,7 @@ func newIdentity(cfg Config, config *store.Store[*resource.Resource], secrets *s
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	id := &Identity{cfg: cfg, secrets: secrets}
+	id := &Identity{cfg: cfg, secrets: secrets, acls: &aclCache{secrets: secrets}}
 	switch cfg.Protocol {
 	case SASLPlaintext, SASLSSL:
 		if cfg.Keys != nil {

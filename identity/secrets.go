@@ -7,26 +7,39 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/strait-gateway/strait/acl"
 	"github.com/strait-gateway/strait/auth"
 )
 
-// The secrets topic holds two kinds of record, each keyed by canonical
-// JSON so that any writer produces the same key:
+// The secrets topic holds the security state that is not configuration,
+// three kinds of record, each keyed by canonical JSON so that any writer
+// produces the same key:
 //
 //	{"kind":"ScramCredential","mechanism":"SCRAM-SHA-256","username":"u","vCluster":"vc"}
 //	  → the salted credential (never the password)
 //	{"id":"<token id>","kind":"RevokedToken"}
 //	  → {"expires": <unix seconds>}: the token's own expiry, after which
 //	    the record may be deleted
+//	{"acl":{"resourcePattern":{…},"principal":…},"kind":"Acl","vCluster":"vc"}
+//	  → {}: an ACL a tenant created through the Kafka API (aclMode
+//	    KAFKA_API); the tombstone deletes it
 const (
 	kindScram   = "ScramCredential"
 	kindRevoked = "RevokedToken"
+	kindACL     = "Acl"
 )
 
 // secret is one decoded record of the secrets topic.
 type secret struct {
 	scram   *scramEntry
 	revoked *revokedEntry
+	acl     *aclEntry
+}
+
+// aclEntry is one Kafka-API-managed ACL of a virtual cluster.
+type aclEntry struct {
+	VCluster string
+	Binding  acl.Binding
 }
 
 type scramEntry struct {
@@ -41,11 +54,12 @@ type revokedEntry struct {
 }
 
 type secretKey struct {
-	ID        string `json:"id,omitempty"`
-	Kind      string `json:"kind"`
-	Mechanism string `json:"mechanism,omitempty"`
-	Username  string `json:"username,omitempty"`
-	VCluster  string `json:"vCluster,omitempty"`
+	ACL       *acl.Binding `json:"acl,omitempty"`
+	ID        string       `json:"id,omitempty"`
+	Kind      string       `json:"kind"`
+	Mechanism string       `json:"mechanism,omitempty"`
+	Username  string       `json:"username,omitempty"`
+	VCluster  string       `json:"vCluster,omitempty"`
 }
 
 func (k secretKey) bytes() []byte {
@@ -56,6 +70,11 @@ func (k secretKey) bytes() []byte {
 // scramKey is the record key of a SCRAM credential.
 func scramKey(vc, username, mechanism string) []byte {
 	return secretKey{Kind: kindScram, Mechanism: mechanism, Username: username, VCluster: vc}.bytes()
+}
+
+// aclKey is the record key of a virtual cluster's ACL.
+func aclKey(vc string, b acl.Binding) []byte {
+	return secretKey{ACL: &b, Kind: kindACL, VCluster: vc}.bytes()
 }
 
 // revokedKey is the record key of a revoked token.
@@ -98,6 +117,16 @@ func decodeSecret(key, value []byte) (secret, error) {
 		}
 		e.ID = k.ID
 		return secret{revoked: &e}, nil
+	case kindACL:
+		// The binding was validated when the key was decoded.
+		if k.ACL == nil || k.VCluster == "" {
+			return secret{}, errors.New("identity: ACL record without acl or vCluster")
+		}
+		var v map[string]any
+		if err := json.Unmarshal(value, &v); err != nil {
+			return secret{}, fmt.Errorf("identity: ACL record value: %w", err)
+		}
+		return secret{acl: &aclEntry{VCluster: k.VCluster, Binding: *k.ACL}}, nil
 	}
 	return secret{}, fmt.Errorf("identity: unknown secrets record kind %q", k.Kind)
 }

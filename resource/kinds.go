@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/strait-gateway/strait/acl"
 )
 
 func init() {
 	register("VirtualCluster", kind{path: "virtual-cluster", order: 0, metadata: virtualClusterMetadata, spec: virtualClusterSpec})
-	register("AliasTopic", kind{path: "alias-topic", order: 1, metadata: nameAndVCluster, spec: aliasTopicSpec})
+	register("AliasTopic", kind{path: "alias-topic", order: 1, metadata: aliasTopicMetadata, spec: aliasTopicSpec})
 	register("ConcentrationRule", kind{path: "concentration-rule", order: 2, metadata: nameAndVCluster, spec: concentrationRuleSpec})
 	register("GatewayServiceAccount", kind{path: "service-account", order: 3, metadata: nameAndVCluster, spec: serviceAccountSpec})
 	register("GatewayGroup", kind{path: "group", order: 4, metadata: nameOnly, spec: groupSpec})
@@ -74,6 +76,16 @@ func virtualClusterMetadata(raw json.RawMessage) (map[string]any, error) {
 		return nil, err
 	}
 	return map[string]any{"name": m.Name}, nil
+}
+
+// aliasTopicMetadata requires a virtual cluster: an alias names a topic
+// inside one, and passthrough clients name physical topics directly.
+func aliasTopicMetadata(raw json.RawMessage) (map[string]any, error) {
+	id, err := nameAndVCluster(raw)
+	if err == nil && (id["vCluster"] == nil || id["vCluster"] == "passthrough") {
+		return nil, fieldErr("metadata.vCluster", "an alias lives in a virtual cluster other than passthrough")
+	}
+	return id, err
 }
 
 func nameAndVCluster(raw json.RawMessage) (map[string]any, error) {
@@ -244,6 +256,17 @@ func virtualClusterSpec(raw json.RawMessage) error {
 	}
 	if len(s.ACLs) > 0 && s.ACLMode != "REST_API" {
 		return fieldErr("spec.acls", "only with aclMode REST_API")
+	}
+	for i, raw := range s.ACLs {
+		var b acl.Binding
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return fieldErr(fmt.Sprintf("spec.acls[%d]", i), "%v", err)
+		}
+	}
+	for i, u := range s.SuperUsers {
+		if strings.TrimSpace(u) == "" {
+			return fieldErr(fmt.Sprintf("spec.superUsers[%d]", i), "is empty")
+		}
 	}
 	return nil
 }

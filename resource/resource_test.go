@@ -68,6 +68,9 @@ func TestParseInvalid(t *testing.T) {
 		{"bad alias target", `{"apiVersion":"gateway/v2","kind":"AliasTopic","metadata":{"name":"a"},"spec":{"physicalName":"no spaces allowed"}}`, "spec.physicalName"},
 		{"virtual cluster name with a dot", `{"apiVersion":"gateway/v2","kind":"VirtualCluster","metadata":{"name":"team.a"}}`, "metadata.name"},
 		{"account in a dotted virtual cluster", `{"apiVersion":"gateway/v2","kind":"GatewayServiceAccount","metadata":{"name":"s","vCluster":"a.b"},"spec":{"type":"LOCAL"}}`, "metadata.vCluster"},
+		{"alias outside a virtual cluster", `{"apiVersion":"gateway/v2","kind":"AliasTopic","metadata":{"name":"a"},"spec":{"physicalName":"p"}}`, "metadata.vCluster"},
+		{"invalid declared ACL", `{"apiVersion":"gateway/v2","kind":"VirtualCluster","metadata":{"name":"v"},"spec":{"aclEnabled":true,"aclMode":"REST_API","acls":[{"resourcePattern":{"resourceType":"TOPIC","name":"t"},"principal":"alice","operation":"READ","permissionType":"ALLOW"}]}}`, "spec.acls[0]"},
+		{"empty super user", `{"apiVersion":"gateway/v2","kind":"VirtualCluster","metadata":{"name":"v"},"spec":{"aclEnabled":true,"superUsers":[" "]}}`, "spec.superUsers[0]"},
 		{"group member without name", `{"apiVersion":"gateway/v2","kind":"GatewayGroup","metadata":{"name":"g"},"spec":{"members":[{"vCluster":"v"}]}}`, "spec.members[0].name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

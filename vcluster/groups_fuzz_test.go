@@ -48,7 +48,7 @@ func FuzzGroupsResponse(f *testing.F) {
 		req := kmsg.RequestForKey(groupsTestFuzzKeys[int(which)%len(groupsTestFuzzKeys)])
 		limit := s.MaxVersion(req.Key())
 		req.SetVersion(min(max(version, 0), limit))
-		x, err := s.Request(req)
+		x, err := s.Request(req, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

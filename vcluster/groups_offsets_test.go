@@ -111,7 +111,7 @@ func groupsTestOffsetCases() []groupsTestCase {
 func TestGroupsOffsetsAlias(t *testing.T) {
 	s := New("team-a", map[string]string{"shared": "global.shared"})
 	req := &kmsg.OffsetFetchRequest{Version: 7, Group: "g", Topics: []kmsg.OffsetFetchRequestTopic{{Topic: "shared"}}}
-	x, err := s.Request(req)
+	x, err := s.Request(req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

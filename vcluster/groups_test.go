@@ -48,7 +48,7 @@ func groupsTestRun(t *testing.T, cases []groupsTestCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			x, err := New("team-a", nil).Request(c.req)
+			x, err := New("team-a", nil).Request(c.req, nil)
 			if err != nil {
 				t.Fatalf("Request: %v", err)
 			}
@@ -121,11 +121,11 @@ func TestGroupsVersionCaps(t *testing.T) {
 		}
 		req := kmsg.RequestForKey(key)
 		req.SetVersion(limit)
-		if _, err := tenant.Request(req); err != nil {
+		if _, err := tenant.Request(req, nil); err != nil {
 			t.Errorf("%s v%d: %v", name, limit, err)
 		}
 		req.SetVersion(limit + 1)
-		if _, err := tenant.Request(req); !errors.Is(err, ErrUnavailable) {
+		if _, err := tenant.Request(req, nil); !errors.Is(err, ErrUnavailable) {
 			t.Errorf("%s v%d: got %v, want ErrUnavailable", name, limit+1, err)
 		}
 	}
@@ -136,7 +136,7 @@ func TestGroupsPassthroughUntouched(t *testing.T) {
 		Protocols: []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: groupsTestMeta(3, "t")}}}
 	want := &kmsg.JoinGroupRequest{Version: 9, Group: "g", ProtocolType: "consumer",
 		Protocols: []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: groupsTestMeta(3, "t")}}}
-	if _, err := New(Passthrough, nil).Request(req); err != nil {
+	if _, err := New(Passthrough, nil).Request(req, nil); err != nil {
 		t.Fatal(err)
 	}
 	groupsTestSame(t, "request", req, want)

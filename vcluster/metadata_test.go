@@ -277,7 +277,7 @@ func FuzzTopicsResponse(f *testing.F) {
 				before[*name]++
 			}
 		}
-		x, err := s.Request(req)
+		x, err := s.Request(req, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,7 +53,7 @@ func tRefuse[T any](x *Exchange, req kmsg.Request, left int, refused []T) error 
 		return nil
 	}
 	x.Local = req.ResponseKind()
-	return rules[req.Key()].response(x, x.Local)
+	return x.Response(x.Local)
 }
 
 // tRefusedEntries returns what tRefuse left for the response half.
@@ -70,6 +70,16 @@ func tGuardInternal(x *Exchange, topic string) (int16, *string) {
 		return 0, nil
 	}
 	return kerr.TopicAuthorizationFailed.Code, kmsg.StringPtr(fmt.Sprintf("Topic %s belongs to Strait and cannot be changed by clients.", topic))
+}
+
+// tGuardShared refuses deleting or repartitioning a topic through an alias:
+// the physical topic lies outside the virtual cluster and may be shared.
+// It answers as tGuardInternal does.
+func tGuardShared(x *Exchange, topic string) (int16, *string) {
+	if code, msg := tGuardInternal(x, topic); code != 0 || !x.Space.IsAlias(topic) {
+		return code, msg
+	}
+	return kerr.TopicAuthorizationFailed.Code, kmsg.StringPtr(fmt.Sprintf("Topic %s is an alias of a topic outside this virtual cluster; remove the AliasTopic instead.", topic))
 }
 
 // tGuardNewTopic refuses creating a topic the space cannot hold, answering

@@ -72,7 +72,7 @@ func tRefuseDelete(x *Exchange, name *string, id [16]byte) (kmsg.DeleteTopicsRes
 		a.ErrorMessage = kmsg.StringPtr("Through Strait, topics are deleted by name: a topic id could belong to one of Strait's internal topics.")
 	} else {
 		a.Topic = kmsg.StringPtr(*name)
-		a.ErrorCode, a.ErrorMessage = tGuardInternal(x, *name)
+		a.ErrorCode, a.ErrorMessage = tGuardShared(x, *name)
 	}
 	return a, a.ErrorCode != 0
 }
@@ -93,7 +93,7 @@ func tCreatePartitionsRequest(x *Exchange, req kmsg.Request) error {
 	r.Topics, refused = tSplit(r.Topics, func(t *kmsg.CreatePartitionsRequestTopic) (kmsg.CreatePartitionsResponseTopic, bool) {
 		a := kmsg.NewCreatePartitionsResponseTopic()
 		a.Topic = t.Topic
-		a.ErrorCode, a.ErrorMessage = tGuardInternal(x, t.Topic)
+		a.ErrorCode, a.ErrorMessage = tGuardShared(x, t.Topic)
 		return a, a.ErrorCode != 0
 	})
 	for i := range r.Topics {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -20,7 +22,7 @@ var (
 // topicsTestRequest translates req for s and fails the test on an error.
 func topicsTestRequest(t *testing.T, s *Space, req kmsg.Request) *Exchange {
 	t.Helper()
-	x, err := s.Request(req)
+	x, err := s.Request(req, nil)
 	if err != nil {
 		t.Fatalf("%s v%d in %s: %v", kmsg.NameForKey(req.Key()), req.GetVersion(), s.Name(), err)
 	}
@@ -107,6 +109,13 @@ func TestTopicsNames(t *testing.T) {
 		if !topicsTestAliased.Translates(k.key) {
 			t.Errorf("%s: not translated for tenants", name)
 		}
+		logical, physical, answer := logical, physical, answer
+		if k.key == 20 || k.key == 37 {
+			// Deleting and repartitioning refuse aliases (see
+			// TestTopicsAliasIsNotDeleted): name no alias, get none back.
+			logical, physical = []string{"orders", "legacy-orders"}, []string{"team-a.orders", "team-a.legacy-orders"}
+			answer = slices.DeleteFunc(slices.Clone(answer), func(n string) bool { return n == "legacy-orders" })
+		}
 		for v := int16(0); v <= topicsTestAliased.MaxVersion(k.key); v++ {
 			req := k.req(v, logical)
 			x := topicsTestRequest(t, topicsTestAliased, req)
@@ -122,6 +131,44 @@ func TestTopicsNames(t *testing.T) {
 			topicsTestResponse(t, x, resp)
 			topicsTestEqual(t, fmt.Sprintf("%s v%d response", name, v), resp, k.resp(v, "orders is not ready", logical))
 		}
+	}
+}
+
+// TestTopicsAliasIsNotDeleted checks that a tenant cannot delete or
+// repartition the topic behind an alias, which lies outside its prefix.
+func TestTopicsAliasIsNotDeleted(t *testing.T) {
+	del := topicsTestDeleteTopicsRequest(5, []string{"shared"})
+	x := topicsTestRequest(t, topicsTestAliased, del)
+	local, ok := x.Local.(*kmsg.DeleteTopicsResponse)
+	if !ok || len(local.Topics) != 1 || local.Topics[0].ErrorCode != kerr.TopicAuthorizationFailed.Code || *local.Topics[0].Topic != "shared" {
+		t.Fatalf("deleting an alias answered %+v", x.Local)
+	}
+	grow := topicsTestCreatePartitionsRequest(3, []string{"shared"})
+	x = topicsTestRequest(t, topicsTestAliased, grow)
+	if cp, ok := x.Local.(*kmsg.CreatePartitionsResponse); !ok || cp.Topics[0].ErrorCode != kerr.TopicAuthorizationFailed.Code {
+		t.Fatalf("repartitioning an alias answered %+v", x.Local)
+	}
+}
+
+// TestScrubLeavesWordsAlone checks that only names lose the prefix.
+func TestScrubLeavesWordsAlone(t *testing.T) {
+	s := New("red", nil)
+	msg := "Topic red.orders was not delivered. [red.x, 'red.y']"
+	s.Scrub(&msg)
+	if want := "Topic orders was not delivered. [x, 'y']"; msg != want {
+		t.Fatalf("scrubbed %q, want %q", msg, want)
+	}
+}
+
+// TestAliasShadowsPrefixedTopic checks that a tenant's own topic with an
+// alias's name is not listed a second time.
+func TestAliasShadowsPrefixedTopic(t *testing.T) {
+	s := New("team-a", map[string]string{"orders": "legacy"})
+	if _, ok := s.LogicalTopic("team-a.orders"); ok {
+		t.Fatal("team-a.orders listed although orders names the alias")
+	}
+	if l, ok := s.LogicalTopic("legacy"); !ok || l != "orders" {
+		t.Fatalf("alias target maps to %q %v", l, ok)
 	}
 }
 
@@ -149,17 +196,17 @@ func TestTopicsVersionCaps(t *testing.T) {
 		}
 		req := kmsg.RequestForKey(key)
 		req.SetVersion(limit)
-		if _, err := topicsTestTenant.Request(req); err != nil {
+		if _, err := topicsTestTenant.Request(req, nil); err != nil {
 			t.Errorf("%s v%d: %v", name, limit, err)
 		}
 		if limit == req.MaxVersion() {
 			continue
 		}
 		req.SetVersion(limit + 1)
-		if _, err := topicsTestTenant.Request(req); !errors.Is(err, ErrUnavailable) {
+		if _, err := topicsTestTenant.Request(req, nil); !errors.Is(err, ErrUnavailable) {
 			t.Errorf("%s v%d: got %v, want ErrUnavailable", name, limit+1, err)
 		}
-		if _, err := topicsTestPassthrough.Request(req); err != nil {
+		if _, err := topicsTestPassthrough.Request(req, nil); err != nil {
 			t.Errorf("%s v%d in passthrough: %v", name, limit+1, err)
 		}
 	}

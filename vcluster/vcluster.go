@@ -15,6 +15,7 @@ package vcluster
 import (
 	"errors"
 	"math"
+	"regexp"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -42,6 +43,7 @@ var ErrUnavailable = errors.New("vcluster: API not available inside a virtual cl
 type Space struct {
 	name    string
 	prefix  string            // name + Separator; "" for passthrough
+	scrub   *regexp.Regexp    // the prefix where a name starts; nil for passthrough
 	aliases map[string]string // logical topic → physical topic
 	reverse map[string]string // physical topic → logical alias
 	// translates answers Translates for API keys below its length, so the
@@ -55,6 +57,9 @@ func New(name string, aliases map[string]string) *Space {
 	s := &Space{name: name, aliases: map[string]string{}, reverse: map[string]string{}}
 	if name != Passthrough {
 		s.prefix = name + Separator
+		// A name starts where no name character precedes it, so "red."
+		// is taken out of "red.orders" but not out of "delivered.".
+		s.scrub = regexp.MustCompile(`(^|[^a-zA-Z0-9._-])` + regexp.QuoteMeta(s.prefix))
 	}
 	for k := range s.translates {
 		s.translates[k] = s.decideTranslates(int16(k))
@@ -89,11 +94,25 @@ func (s *Space) LogicalTopic(physical string) (string, bool) {
 	if l, ok := s.reverse[physical]; ok {
 		return l, true
 	}
+	var l string
+	var ok bool
 	if s.prefix == "" {
-		return physical, !strings.HasPrefix(physical, InternalPrefix)
+		l, ok = physical, !strings.HasPrefix(physical, InternalPrefix)
+	} else {
+		l, ok = strings.CutPrefix(physical, s.prefix)
+		ok = ok && l != ""
 	}
-	l, ok := strings.CutPrefix(physical, s.prefix)
-	return l, ok && l != ""
+	if _, shadowed := s.aliases[l]; shadowed {
+		return "", false // inside the space the name means the alias
+	}
+	return l, ok
+}
+
+// IsAlias reports whether a logical topic name is one of the space's
+// aliases.
+func (s *Space) IsAlias(logical string) bool {
+	_, ok := s.aliases[logical]
+	return ok
 }
 
 // Group returns the physical id of a logical consumer group.
@@ -125,8 +144,8 @@ func (s *Space) unprefix(physical string) (string, bool) {
 // Scrub removes the space's prefix from a broker's error message, so a
 // message never shows a physical name.
 func (s *Space) Scrub(msg *string) {
-	if msg != nil && s.prefix != "" {
-		*msg = strings.ReplaceAll(*msg, s.prefix, "")
+	if msg != nil && s.scrub != nil {
+		*msg = s.scrub.ReplaceAllString(*msg, "${1}")
 	}
 }
 
@@ -215,11 +234,16 @@ type Exchange struct {
 	names map[string]string
 	// state is whatever a rule's request half leaves for its response half.
 	state any
+	// access decides what the client may do; nil allows everything.
+	access Access
+	// refused is what a guard's request half leaves for its response half.
+	refused any
 }
 
 // Request translates req in place from logical to physical names and
-// returns the exchange that translates its response.
-func (s *Space) Request(req kmsg.Request) (*Exchange, error) {
+// returns the exchange that translates its response. access, when set,
+// first refuses what the client may not do (tenants only).
+func (s *Space) Request(req kmsg.Request, access Access) (*Exchange, error) {
 	x := &Exchange{Space: s}
 	r, ok := rules[req.Key()]
 	if !ok || (s.prefix == "" && !r.passthrough) {
@@ -230,6 +254,16 @@ func (s *Space) Request(req kmsg.Request) (*Exchange, error) {
 	}
 	if s.prefix != "" && req.GetVersion() > r.maxVersion {
 		return nil, ErrUnavailable
+	}
+	if access != nil && s.prefix != "" {
+		x.access = access
+		forward, err := x.authorize(req)
+		if err != nil {
+			return nil, err
+		}
+		if !forward {
+			return x, nil
+		}
 	}
 	if r.request != nil {
 		if err := r.request(x, req); err != nil {
@@ -243,10 +277,18 @@ func (s *Space) Request(req kmsg.Request) (*Exchange, error) {
 // from physical to logical names.
 func (x *Exchange) Response(resp kmsg.Response) error {
 	r, ok := rules[resp.Key()]
-	if !ok || r.response == nil || (x.Space.prefix == "" && !r.passthrough) {
+	if !ok || (x.Space.prefix == "" && !r.passthrough) {
 		return nil
 	}
-	return r.response(x, resp)
+	if r.response != nil {
+		if err := r.response(x, resp); err != nil {
+			return err
+		}
+	}
+	if g := guards[resp.Key()]; x.access != nil && g.response != nil {
+		g.response(x, resp)
+	}
+	return nil
 }
 
 // topic maps a logical topic named by the request and remembers the name
