@@ -65,7 +65,7 @@ func TestParseInvalid(t *testing.T) {
 		{"bad account type", `{"apiVersion":"gateway/v2","kind":"GatewayServiceAccount","metadata":{"name":"s"},"spec":{"type":"ROBOT"}}`, "spec.type"},
 		{"bad regex", `{"apiVersion":"gateway/v2","kind":"ConcentrationRule","metadata":{"name":"c"},"spec":{"pattern":"(","physicalTopics":{"delete":"d"}}}`, "spec.pattern"},
 		{"missing delete topic", `{"apiVersion":"gateway/v2","kind":"ConcentrationRule","metadata":{"name":"c"},"spec":{"pattern":"x","physicalTopics":{}}}`, "spec.physicalTopics.delete"},
-		{"bad alias target", `{"apiVersion":"gateway/v2","kind":"AliasTopic","metadata":{"name":"a"},"spec":{"physicalName":"no spaces allowed"}}`, "spec.physicalName"},
+		{"bad alias target", `{"apiVersion":"gateway/v2","kind":"AliasTopic","metadata":{"name":"a","vCluster":"v"},"spec":{"physicalName":"no spaces allowed"}}`, "spec.physicalName"},
 		{"virtual cluster name with a dot", `{"apiVersion":"gateway/v2","kind":"VirtualCluster","metadata":{"name":"team.a"}}`, "metadata.name"},
 		{"account in a dotted virtual cluster", `{"apiVersion":"gateway/v2","kind":"GatewayServiceAccount","metadata":{"name":"s","vCluster":"a.b"},"spec":{"type":"LOCAL"}}`, "metadata.vCluster"},
 		{"alias outside a virtual cluster", `{"apiVersion":"gateway/v2","kind":"AliasTopic","metadata":{"name":"a"},"spec":{"physicalName":"p"}}`, "metadata.vCluster"},
