@@ -129,7 +129,11 @@ trap 'rm -rf "$tmpdir"' EXIT
 # ("SASL authentication error: <broker message>", "SSL handshake failed: ...")
 # and through kcat's error callback ("% ERROR: Local: Authentication
 # failure: ..."), then reconnects and tries again for as long as kcat runs.
-AUTH_FAILURE_RE='SASL authentication error|Authentication failed|Local: Authentication failure|mechanism handshake failed|SSL handshake failed'
+# Under TLS 1.3 the client's side of the handshake is over before the server
+# checks the client certificate, so a refused or missing certificate shows up
+# as an alert on the first read ("Receive failed: ... tlsv13 alert
+# certificate required").
+AUTH_FAILURE_RE='SASL authentication error|Authentication failed|Local: Authentication failure|mechanism handshake failed|SSL handshake failed|alert certificate required|alert bad certificate|alert unknown ca'
 errpipe="$tmpdir/kcat-stderr" # kcat's stderr, read by watch_auth
 kcat_pid="$tmpdir/kcat.pid"   # pid of the `timeout` process wrapping kcat
 auth_failure="$tmpdir/auth-failure"
