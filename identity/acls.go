@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sync/atomic"
 
@@ -77,26 +78,20 @@ func (c *aclCache) sets() map[string]*acl.Set {
 	if m := c.current.Load(); m != nil && m.generation == snap.Generation {
 		return m.sets
 	}
+	// Record keys are canonical JSON of the binding: walking them in order
+	// lists every virtual cluster's bindings in a stable order.
 	bindings := map[string][]acl.Binding{}
-	for _, s := range snap.Entries {
-		if s.acl != nil {
-			bindings[s.acl.VCluster] = append(bindings[s.acl.VCluster], s.acl.Binding)
+	for _, k := range slices.Sorted(maps.Keys(snap.Entries)) {
+		if e := snap.Entries[k].acl; e != nil {
+			bindings[e.VCluster] = append(bindings[e.VCluster], e.Binding)
 		}
 	}
 	m := &managedACLs{generation: snap.Generation, sets: map[string]*acl.Set{}}
 	for vc, bs := range bindings {
-		slices.SortFunc(bs, func(a, b acl.Binding) int { return compareBindings(a, b) })
 		m.sets[vc] = acl.NewSet(bs)
 	}
 	c.current.Store(m)
 	return m.sets
-}
-
-// compareBindings orders bindings for stable listings.
-func compareBindings(a, b acl.Binding) int {
-	ka, _ := json.Marshal(a)
-	kb, _ := json.Marshal(b)
-	return slices.Compare(ka, kb)
 }
 
 // Access implements gateway.Identity.
