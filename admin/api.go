@@ -32,6 +32,8 @@ type API struct {
 	users []User
 	log   *zap.Logger
 	creds Credentials // nil: no token or SCRAM endpoints
+	// resolver answers interceptor resolution; nil: no such endpoint.
+	resolver Resolver
 }
 
 // New returns the API over state for the given users.
@@ -87,7 +89,7 @@ func (a *API) auth(next http.Handler) http.Handler {
 // route dispatches /gateway/v2/{kind}[/{name}].
 func (a *API) route(w http.ResponseWriter, r *http.Request) {
 	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, "/gateway/v2/"), "/")
-	if a.credentialRoute(w, r, rest) {
+	if a.credentialRoute(w, r, rest) || a.interceptorRoute(w, r, rest) {
 		return
 	}
 	path, name, _ := strings.Cut(rest, "/")

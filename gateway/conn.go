@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/strait-gateway/strait/auth"
+	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/metrics"
 	"github.com/strait-gateway/strait/vcluster"
 )
@@ -40,6 +41,16 @@ type inflight struct {
 	// x translates the response of a request translated for a virtual
 	// cluster.
 	x *vcluster.Exchange
+	// call runs the interceptors of the response, and delays it when an
+	// interceptor throttled the request.
+	call *interceptor.Call
+}
+
+// decodeResponse reports whether the response must be decoded: it names
+// brokers, needs translating, or interceptors act on it.
+func (e *inflight) decodeResponse() bool {
+	return inspectResponse(e.key, e.version) || e.x != nil ||
+		(e.call != nil && (e.call.HasResponse() || e.call.Throttled() > 0))
 }
 
 // conn proxies one client connection to one upstream broker connection.
@@ -62,6 +73,10 @@ type conn struct {
 	authenticated bool
 	// ip is the client's address as ACLs see it, once asked for.
 	ip string
+	// who is the connection as interceptors see it, and chainRef its
+	// chain of the latest generation used.
+	who      interceptor.Conn
+	chainRef *interceptor.Chain
 
 	req  halfBuffer // owned by the request goroutine
 	resp halfBuffer // owned by the response goroutine
@@ -180,8 +195,8 @@ func (c *conn) readRequests() error {
 		if space == nil {
 			return fmt.Errorf("gateway: %w", errNoVCluster)
 		}
-		if space.Translates(h.key) {
-			if err := c.forwardTranslated(h, rest, arrived, space); err != nil {
+		if chain := c.chain(); space.Translates(h.key) || chain.Intercepts(h.key) {
+			if err := c.forwardDecoded(h, rest, arrived, space, chain); err != nil {
 				return err
 			}
 			continue
@@ -233,6 +248,11 @@ func (c *conn) writeResponses() error {
 			}
 			e = p
 		}
+		if e.call != nil && e.call.Throttled() > 0 {
+			if !c.wait(e.arrived.Add(e.call.Throttled())) {
+				return nil
+			}
+		}
 		if e.local != nil {
 			if err := c.writeLocal(e); err != nil {
 				return fmt.Errorf("gateway: write response: %w", err)
@@ -251,7 +271,7 @@ func (c *conn) writeResponses() error {
 				fmt.Errorf("gateway: upstream answered correlation id %d, expected %d", corr, e.correlationID)}
 		}
 		rest := int64(size) - 4
-		if !inspectResponse(e.key, e.version) && e.x == nil {
+		if !e.decodeResponse() {
 			if failed, err := forward(c.client, c.upstream, b, responsePeekLen, rest); err != nil {
 				if failed == c.upstream {
 					return &upstreamFailure{metrics.UpstreamIO, fmt.Errorf("gateway: read upstream response: %w", err)}
@@ -285,7 +305,7 @@ func (c *conn) rewriteResponse(e inflight, size int64) error {
 	out := getBuffer(0)
 	defer putBuffer(out)
 	*out = append((*out)[:0], frame[:responsePeekLen+tags]...)
-	rewritten, changed, err := c.gw.rewriter.rewrite(e.key, e.version, body[tags:], *out, e.x, c.space())
+	rewritten, changed, err := c.gw.rewriter.rewrite(e.key, e.version, body[tags:], *out, e.x, c.space(), e.call)
 	if err != nil {
 		return &upstreamFailure{metrics.UpstreamResponse, fmt.Errorf("gateway: %w", err)}
 	}
@@ -299,6 +319,22 @@ func (c *conn) rewriteResponse(e inflight, size int64) error {
 	}
 	c.gw.cfg.Metrics.Response(e.key, len(frame), e.arrived)
 	return nil
+}
+
+// wait sleeps until t; it returns false when the connection closes first.
+func (c *conn) wait(t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-c.done:
+		return false
+	}
 }
 
 // writeLocal writes a response the gateway produced itself.

@@ -49,6 +49,8 @@ type Config struct {
 	// Identity authenticates clients and maps them to virtual clusters;
 	// nil serves everyone as an anonymous passthrough client.
 	Identity Identity
+	// Interceptors supplies the interceptor chains; nil runs none.
+	Interceptors Chains
 }
 
 // Dialer opens a connection to a backing broker that is ready to carry
@@ -217,6 +219,11 @@ func (g *Gateway) handle(client net.Conn, node int32) {
 			return
 		}
 		g.cfg.Metrics.AuthenticationFailed()
+		log.Info("client refused", zap.Error(err))
+		c.close()
+		return
+	}
+	if err := c.connected(); err != nil {
 		log.Info("client refused", zap.Error(err))
 		c.close()
 		return

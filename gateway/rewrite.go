@@ -6,6 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/vcluster"
 )
 
@@ -90,11 +91,12 @@ func (w *rewriter) address(id int32) (string, int32) {
 // false, and dst is returned as is, when body can be forwarded untouched.
 //
 // x, when set, first translates the response for the virtual cluster whose
-// request it translated; space is the connection's view, which narrows
+// request it translated, and call then runs the interceptors of the
+// response; space is the connection's view, which narrows
 // ApiVersions (nil before authentication: what every virtual cluster may
 // use).
-func (w *rewriter) rewrite(key, version int16, body, dst []byte, x *vcluster.Exchange, space *vcluster.Space) (out []byte, changed bool, err error) {
-	if x == nil && (key == keyProduce || key == keyFetch) {
+func (w *rewriter) rewrite(key, version int16, body, dst []byte, x *vcluster.Exchange, space *vcluster.Space, call *interceptor.Call) (out []byte, changed bool, err error) {
+	if x == nil && call == nil && (key == keyProduce || key == keyFetch) {
 		has, err := hasNodeEndpoints(key, version, body)
 		if err != nil || !has {
 			return dst, false, err
@@ -114,6 +116,9 @@ func (w *rewriter) rewrite(key, version int16, body, dst []byte, x *vcluster.Exc
 		if err := x.Response(resp); err != nil {
 			return dst, false, fmt.Errorf("translate %s v%d response: %w", kmsg.NameForKey(key), version, err)
 		}
+	}
+	if call != nil {
+		call.Response(resp)
 	}
 	switch r := resp.(type) {
 	case *kmsg.ApiVersionsResponse:

@@ -20,6 +20,9 @@ type Topology struct {
 	racks    map[int32]string // node id → rack, for brokers that have one
 	versions [maxKeys]versionRange
 	ready    bool // versions holds at least one broker's answer
+	// topics maps topic ids to physical names, learnt from Metadata
+	// responses, for interceptors of requests that name topics by id.
+	topics map[[16]byte]string
 }
 
 type versionRange struct {
@@ -29,7 +32,7 @@ type versionRange struct {
 
 // NewTopology returns an empty topology.
 func NewTopology() *Topology {
-	return &Topology{brokers: make(map[int32]string), racks: make(map[int32]string)}
+	return &Topology{brokers: make(map[int32]string), racks: make(map[int32]string), topics: make(map[[16]byte]string)}
 }
 
 // Broker is a backing broker's identity and address.
@@ -63,6 +66,32 @@ func (t *Topology) learnMetadata(resp *kmsg.MetadataResponse) {
 		bs[i] = Broker{NodeID: b.NodeID, Host: b.Host, Port: b.Port, Rack: deref(b.Rack)}
 	}
 	t.SetBrokers(bs)
+	var unknown bool
+	t.mu.RLock()
+	for _, tp := range resp.Topics {
+		if tp.Topic != nil && tp.TopicID != [16]byte{} && t.topics[tp.TopicID] != *tp.Topic {
+			unknown = true
+			break
+		}
+	}
+	t.mu.RUnlock()
+	if unknown {
+		t.mu.Lock()
+		for _, tp := range resp.Topics {
+			if tp.Topic != nil && tp.TopicID != [16]byte{} {
+				t.topics[tp.TopicID] = *tp.Topic
+			}
+		}
+		t.mu.Unlock()
+	}
+}
+
+// TopicName returns the name of a topic id seen in a Metadata response.
+func (t *Topology) TopicName(id [16]byte) (string, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	name, ok := t.topics[id]
+	return name, ok
 }
 
 func deref(s *string) string {

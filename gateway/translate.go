@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/metrics"
 	"github.com/strait-gateway/strait/vcluster"
 )
@@ -39,10 +40,12 @@ func (c *conn) access() vcluster.Access {
 	return id.Access(c.principal, c.ip)
 }
 
-// forwardTranslated reads a whole request, translates it for the
-// connection's virtual cluster and forwards it, or answers it locally when
-// the translation says so. The frame head is in c.req.chunk.
-func (c *conn) forwardTranslated(h requestHeader, rest int64, arrived time.Time, space *vcluster.Space) error {
+// forwardDecoded reads a whole request and decodes it, runs the
+// connection's interceptors on it, translates it for the connection's
+// virtual cluster and forwards it — or answers it locally when an
+// interceptor refuses it or the translation says so. The frame head is in
+// c.req.chunk.
+func (c *conn) forwardDecoded(h requestHeader, rest int64, arrived time.Time, space *vcluster.Space, chain *interceptor.Chain) error {
 	in := getBuffer(requestPeekLen + int(rest))
 	defer putBuffer(in)
 	frame := append((*in)[:0], c.req.chunk[:requestPeekLen]...)
@@ -51,6 +54,10 @@ func (c *conn) forwardTranslated(h requestHeader, rest int64, arrived time.Time,
 		return c.readErr("read request", err)
 	}
 	name := kmsg.NameForKey(h.key)
+	clientID, idEnd, err := readClientID(frame[requestPeekLen:])
+	if err != nil {
+		return fmt.Errorf("gateway: %s request header: %w", name, err)
+	}
 	off, err := skipRequestHeaderRest(frame[requestPeekLen:], h.key, h.version)
 	if err != nil {
 		return fmt.Errorf("gateway: %s request header: %w", name, err)
@@ -64,24 +71,46 @@ func (c *conn) forwardTranslated(h requestHeader, rest int64, arrived time.Time,
 	if err := req.ReadFrom(frame[bodyAt:]); err != nil {
 		return fmt.Errorf("gateway: decode %s v%d request: %w", name, h.version, err)
 	}
-	x, err := space.Request(req, c.access())
-	if err != nil {
-		return fmt.Errorf("gateway: %s v%d in virtual cluster %s: %w", name, h.version, space.Name(), err)
-	}
-	e := inflight{correlationID: h.correlationID, key: h.key, version: h.version, arrived: arrived, x: x}
-	if x.Local != nil {
-		if p, ok := req.(*kmsg.ProduceRequest); ok && p.Acks == 0 {
-			return nil // a producer with acks=0 reads no response
+	e := inflight{correlationID: h.correlationID, key: h.key, version: h.version, arrived: arrived}
+	var local kmsg.Response
+	if chain.Intercepts(h.key) {
+		e.call = chain.Begin(&c.who, h.key, h.version, clientID, arrived)
+		if !e.call.Request(req) {
+			local = e.call.Refusal(req)
 		}
-		e.local = localBody(h.key, h.version, x.Local)
+	}
+	if local == nil && space.Translates(h.key) {
+		x, err := space.Request(req, c.access())
+		if err != nil {
+			return fmt.Errorf("gateway: %s v%d in virtual cluster %s: %w", name, h.version, space.Name(), err)
+		}
+		e.x, local = x, x.Local
+	}
+	noResponse := false
+	if p, ok := req.(*kmsg.ProduceRequest); ok && p.Acks == 0 {
+		noResponse = true // a producer with acks=0 reads no response
+	}
+	if local != nil {
+		if noResponse {
+			return nil
+		}
+		if e.call != nil {
+			e.call.Response(local)
+		}
+		e.local = localBody(h.key, h.version, local)
 		return c.enqueue(e)
 	}
 	out := getBuffer(len(frame) + 512)
 	defer putBuffer(out)
 	o := append((*out)[:0], frame[:bodyAt]...)
+	if e.call != nil && e.call.ClientID != clientID {
+		// An interceptor replaced the client id: rebuild the header.
+		o = appendClientID(o[:requestPeekLen], e.call.ClientID)
+		o = append(o, frame[requestPeekLen+idEnd:bodyAt]...)
+	}
 	o = req.AppendTo(o)
 	binary.BigEndian.PutUint32(o[0:4], uint32(len(o)-4))
-	if p, ok := req.(*kmsg.ProduceRequest); !ok || p.Acks != 0 {
+	if !noResponse {
 		if err := c.enqueue(e); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/strait-gateway/strait/acl"
+	"github.com/strait-gateway/strait/interceptor"
 )
 
 func init() {
@@ -168,7 +169,17 @@ func interceptorSpec(raw json.RawMessage) error {
 	if len(s.Config) > 0 && s.Config[0] != '{' && string(s.Config) != "null" {
 		return fieldErr("spec.config", "expect an object")
 	}
-	return nil
+	var ce *interceptor.ConfigError
+	switch err := interceptor.Validate(s.PluginClass, s.Config); {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce) && ce.Field == "pluginClass":
+		return fieldErr("spec.pluginClass", "%s", ce.Msg)
+	case errors.As(err, &ce) && ce.Field != "":
+		return fieldErr("spec.config."+ce.Field, "%s", ce.Msg)
+	default:
+		return fieldErr("spec.config", "%v", err)
+	}
 }
 
 func serviceAccountSpec(raw json.RawMessage) error {

@@ -24,6 +24,7 @@ import (
 	"github.com/strait-gateway/strait/identity"
 	"github.com/strait-gateway/strait/membership"
 	"github.com/strait-gateway/strait/metrics"
+	"github.com/strait-gateway/strait/pipeline"
 	"github.com/strait-gateway/strait/resource"
 	"github.com/strait-gateway/strait/store"
 )
@@ -38,6 +39,7 @@ type Server struct {
 	refresher *gateway.Refresher
 	members   *membership.Membership // nil with external load balancing
 	identity  *identity.Identity
+	pipeline  *pipeline.Pipeline
 	gateway   *gateway.Gateway
 	http      *http.Server
 	httpAddr  string
@@ -100,6 +102,7 @@ func (s *Server) start(ctx context.Context) error {
 	if err := s.openIdentity(ctx, cfg); err != nil {
 		return err
 	}
+	s.openPipeline()
 	dialer := cfg.Backing
 	if s.identity.Delegated() {
 		dialer.SASL = nil // the client's own SASL exchange authenticates each connection
@@ -114,6 +117,7 @@ func (s *Server) start(ctx context.Context) error {
 		Metrics:       s.metrics.Gateway,
 		TLS:           cfg.Security.TLS,
 		Identity:      s.identity,
+		Interceptors:  s.pipeline,
 	}, dialer.NewDialer(), topology, s.log.Named("gateway"))
 	if err := s.gateway.Listen(); err != nil {
 		return err
