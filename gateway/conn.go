@@ -248,8 +248,8 @@ func (c *conn) writeResponses() error {
 			}
 			e = p
 		}
-		if e.call != nil && e.call.Throttled() > 0 {
-			if !c.wait(e.arrived.Add(e.call.Throttled())) {
+		if e.call != nil && e.call.Wait() > 0 {
+			if !c.wait(e.arrived.Add(e.call.Wait())) {
 				return nil
 			}
 		}

@@ -51,6 +51,7 @@ type Call struct {
 	state    []any // per step, from Keep
 	blocked  *blocked
 	throttle time.Duration
+	delay    time.Duration
 	response bool // the response half is running
 }
 
@@ -101,8 +102,17 @@ func (c *Call) Throttle(d time.Duration, topic, reason string) {
 	c.Report(Throttle, topic, reason)
 }
 
-// Throttled returns how long the response must be delayed.
+// Throttled returns the throttle time of the response.
 func (c *Call) Throttled() time.Duration { return c.throttle }
+
+// Delay holds the response back by d without telling the client, as a
+// slow broker would; the longest delay of the chain wins. It reports
+// nothing: chaos interceptors delay on purpose.
+func (c *Call) Delay(d time.Duration) { c.delay = max(c.delay, d) }
+
+// Wait returns how long after the request arrived the response may be
+// written: the longest of its throttle and its delay.
+func (c *Call) Wait() time.Duration { return max(c.throttle, c.delay) }
 
 // Report records an action of the running interceptor.
 func (c *Call) Report(a Action, topic, reason string) {

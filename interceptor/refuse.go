@@ -8,11 +8,13 @@ import (
 )
 
 // ErrorResponse answers req with an error: the response mirrors the
-// topics, partitions and resources the request names, each carrying code
-// (and message, where the protocol has one), and any top-level error code
-// is set too. It works on every API by the regular shape of Kafka's
-// messages, so an interceptor blocking any request gets an answer its
-// client can parse.
+// topics, partitions, groups and resources the request names, each
+// carrying code (and message, where the protocol has one), and any
+// top-level error code is set too. It works on every API by the regular
+// shape of Kafka's messages, so an interceptor blocking any request gets an
+// answer its client can parse. Two admin APIs whose answers are shaped
+// differently from their requests (AlterReplicaLogDirs, and DescribeLogDirs
+// before v3) get an empty answer.
 func ErrorResponse(req kmsg.Request, code int16, message string) kmsg.Response {
 	resp := req.ResponseKind()
 	resp.SetVersion(req.GetVersion())
@@ -31,7 +33,16 @@ func ErrorResponse(req kmsg.Request, code int16, message string) kmsg.Response {
 
 // identityFields name what a request's entries are about; they are copied
 // into the matching response entries.
-var identityFields = []string{"Topic", "Name", "TopicID", "Partition", "ResourceType", "ResourceName", "Group", "TransactionalID"}
+var identityFields = []string{"Topic", "Name", "TopicID", "Partition", "ResourceType", "ResourceName", "Group", "GroupID",
+	"TransactionalID", "Key", "User"}
+
+// entryLists maps request list names to the response list answering them
+// where the two differ.
+var entryLists = map[string]string{
+	"GroupIDs": "Groups", "TransactionalIDs": "TransactionStates", "PartitionIndexes": "Partitions",
+	"CoordinatorKeys": "Coordinators", "Filters": "Results", "Creations": "Results",
+	"Deletions": "Results", "Upsertions": "Results",
+}
 
 func mirror(rq, rs reflect.Value, code int16, message string) {
 	setErrors(rs, code, message)
@@ -41,13 +52,17 @@ func mirror(rq, rs reflect.Value, code int16, message string) {
 			dst.Set(src)
 		}
 	}
-	for i := range rs.NumField() {
-		dst := rs.Field(i)
-		if dst.Kind() != reflect.Slice || dst.Type().Elem().Kind() != reflect.Struct {
+	for i := range rq.NumField() {
+		src := rq.Field(i)
+		if src.Kind() != reflect.Slice {
 			continue
 		}
-		src := rq.FieldByName(rs.Type().Field(i).Name)
-		if !src.IsValid() || src.Kind() != reflect.Slice || src.Type().Elem().Kind() != reflect.Struct {
+		name := rq.Type().Field(i).Name
+		dst := rs.FieldByName(name)
+		if alias, ok := entryLists[name]; ok && !isEntryList(dst) {
+			dst = rs.FieldByName(alias)
+		}
+		if !isEntryList(dst) {
 			continue
 		}
 		out := reflect.MakeSlice(dst.Type(), src.Len(), src.Len())
@@ -56,9 +71,30 @@ func mirror(rq, rs reflect.Value, code int16, message string) {
 			if d := e.Addr().MethodByName("Default"); d.IsValid() {
 				d.Call(nil)
 			}
-			mirror(src.Index(j), e, code, message)
+			if item := src.Index(j); item.Kind() == reflect.Struct {
+				mirror(item, e, code, message)
+			} else {
+				setIdentity(e, item)
+				setErrors(e, code, message)
+			}
 		}
-		dst.Set(out)
+		dst.Set(reflect.AppendSlice(dst, out))
+	}
+}
+
+// isEntryList reports whether v is a list of response entries.
+func isEntryList(v reflect.Value) bool {
+	return v.IsValid() && v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct
+}
+
+// setIdentity names a response entry after a request's plain list item
+// (a group id, a partition number).
+func setIdentity(e, item reflect.Value) {
+	for _, f := range identityFields {
+		if dst := e.FieldByName(f); dst.IsValid() && dst.Type() == item.Type() {
+			dst.Set(item)
+			return
+		}
 	}
 }
 
@@ -96,10 +132,17 @@ func fail(v reflect.Value, code int16, message string) {
 	}
 }
 
-// SetThrottle raises a response's throttle time to d.
+// SetThrottle raises a response's throttle time to d, where the response
+// has one.
 func SetThrottle(resp kmsg.Response, d time.Duration) {
-	f := reflect.ValueOf(resp).Elem().FieldByName("ThrottleMillis")
-	if f.IsValid() && f.Kind() == reflect.Int32 {
-		f.SetInt(max(f.Int(), min(d.Milliseconds(), 1<<31-1)))
+	r, ok := resp.(interface {
+		Throttle() (int32, bool)
+		SetThrottle(int32)
+	})
+	if !ok {
+		return
+	}
+	if cur, _ := r.Throttle(); int64(cur) < d.Milliseconds() {
+		r.SetThrottle(int32(min(d.Milliseconds(), 1<<31-1)))
 	}
 }
