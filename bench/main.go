@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	_ "github.com/strait-gateway/strait/plugins/catalog" // the rebuild benchmark stores Interceptor resources
 )
 
 func main() {
