@@ -30,6 +30,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./gateway -run XXX -fuzz FuzzRequestHeader -fuzztime $(FUZZTIME)
 	$(GO) test ./gateway -run XXX -fuzz FuzzHasNodeEndpoints -fuzztime $(FUZZTIME)
+	$(GO) test ./interceptor -run XXX -fuzz FuzzDecodeConfig -fuzztime $(FUZZTIME)
 
 # bench compares direct-to-broker and through-gateway load on a real broker.
 bench:

@@ -47,6 +47,16 @@ func (a *API) docs(w http.ResponseWriter, _ *http.Request) {
 				"responses": map[string]any{"204": map[string]any{"description": "deleted"}, "404": errorResp("not found"), "409": errorResp("name not unique")}},
 		}
 	}
+	anyJSON := map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}}}
+	paths["/gateway/v2/interceptor/resolve"] = map[string]any{"post": map[string]any{
+		"summary": "The Interceptor resources that apply to a client, in the order they run",
+		"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
+			"type": "object", "properties": map[string]any{"vCluster": map[string]any{"type": "string"}, "username": map[string]any{"type": "string"},
+				"groups": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}}}}}},
+		"responses": map[string]any{"200": map[string]any{"description": "Interceptor resources", "content": anyJSON}, "400": errorResp("malformed query")}}}
+	paths["/gateway/v2/plugin"] = map[string]any{"get": map[string]any{
+		"summary":   "Every plugin: names accepted as pluginClass, config schema, README",
+		"responses": map[string]any{"200": map[string]any{"description": "plugins", "content": anyJSON}}}}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"openapi": "3.0.3",
 		"info":    map[string]any{"title": "Strait admin API", "version": "v2"},

@@ -90,3 +90,19 @@ func TestSchema(t *testing.T) {
 		t.Errorf("schema %v", s)
 	}
 }
+
+// FuzzDecodeConfig feeds arbitrary JSON to the strict decoder: it never
+// panics and every failure is a ConfigError.
+func FuzzDecodeConfig(f *testing.F) {
+	f.Add([]byte(`{"topic":"a.*","limit":{"min":1,"max":6,"action":"OVERRIDE","overrideValue":3}}`))
+	f.Add([]byte(`{"headers":{"h":"{{user}}-${HOME}"},"items":[{"name":"x"}],"names":{"values":["a"]}}`))
+	f.Add([]byte(`{"limit":null,"items":null,"count":1e400}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var cfg testConfig
+		err := decodeConfig(data, &cfg)
+		var ce *ConfigError
+		if err != nil && !errors.As(err, &ce) {
+			t.Fatalf("%T %v", err, err)
+		}
+	})
+}
