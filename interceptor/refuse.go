@@ -20,6 +20,7 @@ func ErrorResponse(req kmsg.Request, code int16, message string) kmsg.Response {
 	resp.SetVersion(req.GetVersion())
 	rq, rs := reflect.ValueOf(req).Elem(), reflect.ValueOf(resp).Elem()
 	mirror(rq, rs, code, message)
+	clearSessionError(resp)
 	if d, ok := req.(*kmsg.DeleteTopicsRequest); ok && len(d.Topics) == 0 {
 		r := resp.(*kmsg.DeleteTopicsResponse)
 		for _, n := range d.TopicNames {
@@ -113,6 +114,16 @@ func setErrors(v reflect.Value, code int16, message string) {
 // set to code, and records it carries are dropped.
 func FailResponse(resp kmsg.Response, code int16, message string) {
 	fail(reflect.ValueOf(resp).Elem(), code, message)
+	clearSessionError(resp)
+}
+
+// clearSessionError leaves a Fetch response's top-level error code alone:
+// it is about fetch sessions, which clients reset and retry silently; the
+// partitions carry the refusal.
+func clearSessionError(resp kmsg.Response) {
+	if f, ok := resp.(*kmsg.FetchResponse); ok {
+		f.ErrorCode = 0
+	}
 }
 
 func fail(v reflect.Value, code int16, message string) {
