@@ -7,10 +7,12 @@ GOTESTFLAGS ?= -count=1 -timeout 60m
 build:
 	CGO_ENABLED=0 $(GO) build -o strait .
 
-# deps installs what the end-to-end tests use: the Kafka jars, the Java
-# harness, kafkajs, the Python clients and kcat.
+# deps installs what the end-to-end tests use: the Kafka jars, Apicurio
+# Registry (a real schema registry), the Java harness, kafkajs, the Python
+# clients and kcat.
 deps:
 	e2e/kafka/kafka.sh install
+	e2e/registry/registry.sh install
 	e2e/clients/java/build.sh
 	e2e/clients/install.sh
 
@@ -35,6 +37,7 @@ fuzz:
 # bench compares direct-to-broker and through-gateway load on a real broker.
 bench:
 	e2e/kafka/kafka.sh install
+	e2e/registry/registry.sh install
 	$(GO) run ./bench
 	$(GO) test ./gateway -run XXX -bench Passthrough -benchtime 2s
 
