@@ -1,0 +1,161 @@
+package fieldleveldatamasking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bufbuild/protocompile"
+	"github.com/twmb/franz-go/pkg/sr"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+)
+
+// compileProto compiles a registry's .proto schema text with the files
+// it references, fetched from the registry under their import names.
+func compileProto(ctx context.Context, cl *sr.Client, id int, s sr.Schema) (protoreflect.FileDescriptor, error) {
+	main := fmt.Sprintf("strait-registry-schema-%d.proto", id)
+	files := map[string]string{main: s.Schema}
+	var fetch func(refs []sr.SchemaReference, depth int) error
+	fetch = func(refs []sr.SchemaReference, depth int) error {
+		if depth > 16 {
+			return errors.New("references nested too deep")
+		}
+		for _, r := range refs {
+			if _, done := files[r.Name]; done {
+				continue
+			}
+			ref, err := cl.SchemaByVersion(ctx, r.Subject, r.Version)
+			if err != nil {
+				return fmt.Errorf("reference %s: %w", r.Name, err)
+			}
+			files[r.Name] = ref.Schema.Schema
+			if err := fetch(ref.References, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := fetch(s.References, 0); err != nil {
+		return nil, err
+	}
+	c := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
+		Accessor: protocompile.SourceAccessorFromMap(files),
+	})}
+	out, err := c.Compile(ctx, main)
+	if err != nil {
+		return nil, fmt.Errorf("compile protobuf schema: %w", err)
+	}
+	return out[0], nil
+}
+
+// maskProtobuf decodes body as the message the header's indexes name,
+// masks it and encodes it again behind the same header.
+func (m *masker) maskProtobuf(value, body []byte, fd protoreflect.FileDescriptor, o *outcome) ([]byte, error) {
+	var h sr.ConfluentHeader
+	index, payload, err := h.DecodeIndex(body, 64)
+	if err != nil {
+		return nil, fmt.Errorf("fieldleveldatamasking: protobuf message indexes: %w", err)
+	}
+	md, err := messageAt(fd, index)
+	if err != nil {
+		return nil, err
+	}
+	msg := dynamicpb.NewMessage(md)
+	if err := proto.Unmarshal(payload, msg); err != nil {
+		return nil, fmt.Errorf("fieldleveldatamasking: decode protobuf %s: %w", md.FullName(), err)
+	}
+	before := o.masked
+	for i := range m.fields {
+		maskMessage(msg, m.fields[i].path, &m.fields[i], o)
+	}
+	if o.masked == before {
+		return value, nil
+	}
+	head := value[:len(value)-len(payload)]
+	out, err := proto.MarshalOptions{}.MarshalAppend(append([]byte(nil), head...), msg)
+	if err != nil {
+		return nil, fmt.Errorf("fieldleveldatamasking: encode protobuf %s: %w", md.FullName(), err)
+	}
+	return out, nil
+}
+
+// messageAt finds a message by its index path: top-level message, then
+// nested messages.
+func messageAt(fd protoreflect.FileDescriptor, index []int) (protoreflect.MessageDescriptor, error) {
+	var md protoreflect.MessageDescriptor
+	msgs := fd.Messages()
+	for _, i := range index {
+		if i < 0 || i >= msgs.Len() {
+			return nil, fmt.Errorf("fieldleveldatamasking: message index %v is not in the schema", index)
+		}
+		md = msgs.Get(i)
+		msgs = md.Messages()
+	}
+	if md == nil {
+		return nil, errors.New("fieldleveldatamasking: empty message index")
+	}
+	return md, nil
+}
+
+// maskMessage masks the strings at p in a message, by field names as in
+// the .proto file. Repeated fields take [n] or [*]; map fields with
+// string keys take the key as a name.
+func maskMessage(msg protoreflect.Message, p path, f *field, o *outcome) {
+	if len(p) == 0 || p[0].name == "" {
+		return
+	}
+	fd := msg.Descriptor().Fields().ByName(protoreflect.Name(p[0].name))
+	if fd == nil || !msg.Has(fd) {
+		return
+	}
+	rest := p[1:]
+	switch {
+	case fd.IsList():
+		list := msg.Mutable(fd).List()
+		if len(rest) == 0 || rest[0].name != "" {
+			o.skip(f, "a repeated field")
+			return
+		}
+		for i := range list.Len() {
+			if rest[0].index < 0 || rest[0].index == i {
+				if v, ok := maskElement(list.Get(i), fd, rest[1:], f, o); ok {
+					list.Set(i, v)
+				}
+			}
+		}
+	case fd.IsMap():
+		if len(rest) == 0 || rest[0].name == "" || fd.MapKey().Kind() != protoreflect.StringKind {
+			o.skip(f, "a map")
+			return
+		}
+		mp := msg.Mutable(fd).Map()
+		key := protoreflect.ValueOfString(rest[0].name).MapKey()
+		if mp.Has(key) {
+			if v, ok := maskElement(mp.Get(key), fd.MapValue(), rest[1:], f, o); ok {
+				mp.Set(key, v)
+			}
+		}
+	default:
+		if v, ok := maskElement(msg.Get(fd), fd, rest, f, o); ok {
+			msg.Set(fd, v)
+		}
+	}
+}
+
+// maskElement masks one value of kind fd.Kind(): a string at the end of
+// the path is returned masked (true); a message is masked in place.
+func maskElement(v protoreflect.Value, fd protoreflect.FieldDescriptor, rest path, f *field, o *outcome) (protoreflect.Value, bool) {
+	kind := fd.Kind()
+	switch {
+	case len(rest) == 0 && kind == protoreflect.StringKind:
+		o.masked++
+		return protoreflect.ValueOfString(f.rule.apply(v.String())), true
+	case len(rest) == 0:
+		o.skip(f, "a protobuf "+kind.String())
+	case kind == protoreflect.MessageKind || kind == protoreflect.GroupKind:
+		maskMessage(v.Message(), rest, f, o)
+	}
+	return v, false
+}
