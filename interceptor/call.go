@@ -95,8 +95,10 @@ func (c *Call) Block(code int16, topic, reason string) {
 // Blocked reports whether the call has been refused.
 func (c *Call) Blocked() bool { return c.blocked != nil }
 
-// Throttle delays the response by d and tells the client through the
-// response's throttle time; the longest throttle of the chain wins.
+// Throttle tells the client through the response's throttle time to wait
+// d before its next request, and the gateway reads nothing more from the
+// connection until then, as a broker enforcing a quota does; the longest
+// throttle of the chain wins.
 func (c *Call) Throttle(d time.Duration, topic, reason string) {
 	c.throttle = max(c.throttle, d)
 	c.Report(Throttle, topic, reason)
@@ -110,9 +112,9 @@ func (c *Call) Throttled() time.Duration { return c.throttle }
 // nothing: chaos interceptors delay on purpose.
 func (c *Call) Delay(d time.Duration) { c.delay = max(c.delay, d) }
 
-// Wait returns how long after the request arrived the response may be
-// written: the longest of its throttle and its delay.
-func (c *Call) Wait() time.Duration { return max(c.throttle, c.delay) }
+// Delayed returns how long after the request arrived the response may be
+// written.
+func (c *Call) Delayed() time.Duration { return c.delay }
 
 // Report records an action of the running interceptor.
 func (c *Call) Report(a Action, topic, reason string) {

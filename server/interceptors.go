@@ -31,6 +31,7 @@ func (s *Server) openPipeline() {
 	s.pipeline = pipeline.New(pipeline.Config{
 		Log:      s.log.Named("interceptor"),
 		Reporter: &actionLog{log: s.log.Named("interceptor"), actions: actions},
+		Limits:   s.limits,
 		Node:     node,
 	})
 	s.config.Watch(func(snap *store.Snapshot[*resource.Resource]) { s.pipeline.Apply(snap.Generation, snap.Entries) })

@@ -22,6 +22,7 @@ import (
 	"github.com/strait-gateway/strait/backing"
 	"github.com/strait-gateway/strait/gateway"
 	"github.com/strait-gateway/strait/identity"
+	"github.com/strait-gateway/strait/limits"
 	"github.com/strait-gateway/strait/membership"
 	"github.com/strait-gateway/strait/metrics"
 	"github.com/strait-gateway/strait/pipeline"
@@ -40,6 +41,7 @@ type Server struct {
 	members   *membership.Membership // nil with external load balancing
 	identity  *identity.Identity
 	pipeline  *pipeline.Pipeline
+	limits    *limits.Limits
 	gateway   *gateway.Gateway
 	http      *http.Server
 	httpAddr  string
@@ -102,6 +104,7 @@ func (s *Server) start(ctx context.Context) error {
 	if err := s.openIdentity(ctx, cfg); err != nil {
 		return err
 	}
+	s.limits = s.startLimits(ctx, cfg)
 	s.openPipeline()
 	dialer := cfg.Backing
 	if s.identity.Delegated() {
@@ -315,6 +318,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) closeBacking() {
+	lctx, lcancel := context.WithTimeout(context.Background(), time.Second)
+	s.limits.Close(lctx) // nil-safe
+	lcancel()
 	if s.members != nil {
 		s.members.Close()
 	}

@@ -51,8 +51,8 @@ func TestEveryKeyDelayed(t *testing.T) {
 		if !call.Request(req) {
 			t.Fatalf("%s refused", kmsg.NameForKey(k))
 		}
-		if call.Wait() != 150*time.Millisecond || len(rolls) != 0 {
-			t.Fatalf("%s delayed by %v, want 150ms", kmsg.NameForKey(k), call.Wait())
+		if call.Delayed() != 150*time.Millisecond || len(rolls) != 0 {
+			t.Fatalf("%s delayed by %v, want 150ms", kmsg.NameForKey(k), call.Delayed())
 		}
 		if call.HasResponse() {
 			t.Fatalf("%s response decoded for nothing", kmsg.NameForKey(k))
@@ -67,7 +67,7 @@ func TestRate(t *testing.T) {
 	for range 4 {
 		call := ch.Begin(&interceptor.Conn{}, kmsg.Metadata.Int16(), 12, nil, time.Now())
 		call.Request(kmsg.NewPtrMetadataRequest())
-		got = append(got, call.Wait())
+		got = append(got, call.Delayed())
 	}
 	want := []time.Duration{40 * time.Millisecond, 0, 40 * time.Millisecond, 0}
 	for i := range want {

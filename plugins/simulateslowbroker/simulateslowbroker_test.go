@@ -63,8 +63,8 @@ func TestDelay(t *testing.T) {
 			if !call.Request(tc.req) {
 				t.Fatal("the request was refused")
 			}
-			if call.Wait() != tc.want || len(rolls) != 0 {
-				t.Fatalf("delay %v (draws left %v), want %v", call.Wait(), rolls, tc.want)
+			if call.Delayed() != tc.want || len(rolls) != 0 {
+				t.Fatalf("delay %v (draws left %v), want %v", call.Delayed(), rolls, tc.want)
 			}
 			if call.HasResponse() {
 				t.Error("the response is decoded for nothing")

@@ -88,8 +88,8 @@ func TestDelay(t *testing.T) {
 			if !call.Request(tc.req) {
 				t.Fatal("the request was refused")
 			}
-			if call.Wait() != tc.want || len(rolls) != 0 {
-				t.Fatalf("delay %v (draws left %v), want %v", call.Wait(), rolls, tc.want)
+			if call.Delayed() != tc.want || len(rolls) != 0 {
+				t.Fatalf("delay %v (draws left %v), want %v", call.Delayed(), rolls, tc.want)
 			}
 			resp := tc.req.ResponseKind()
 			call.Response(resp)
