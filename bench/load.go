@@ -20,9 +20,15 @@ type result struct {
 }
 
 // measure runs a max-rate produce, a consume of what was produced, and a
-// fixed-rate latency run against addr.
+// fixed-rate latency run against addr, with records of size zero bytes.
 func measure(addr, topic string, records, size, rate int, latencyD time.Duration) (result, error) {
+	return measureValue(addr, topic, make([]byte, size), records, rate, latencyD)
+}
+
+// measureValue is measure with records holding value.
+func measureValue(addr, topic string, value []byte, records, rate int, latencyD time.Duration) (result, error) {
 	var res result
+	size := len(value)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(5*time.Millisecond))
 	if err != nil {
@@ -34,7 +40,6 @@ func measure(addr, topic string, records, size, rate int, latencyD time.Duration
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 1, nil, topic); err != nil {
 		return res, err
 	}
-	value := make([]byte, size)
 	// A new topic takes a moment to reach every broker's metadata; a
 	// producer that asks too early waits out its metadata back-off, which
 	// would time the broker's propagation instead of the path. Produce one

@@ -32,13 +32,13 @@ func main() {
 		size      = flag.Int("size", 1024, "record size in bytes")
 		rate      = flag.Int("rate", 5000, "records per second in the latency run")
 		latencyD  = flag.Duration("latency-duration", 5*time.Second, "length of each latency run")
-		only      = flag.String("only", "", "run only one part: data (produce/consume through the gateway) or state (config propagation and rebuild)")
+		only      = flag.String("only", "", "run only one part: data (produce/consume through the gateway), plugins (record-changing interceptors against passthrough) or state (config propagation and rebuild)")
 		changes   = flag.Int("state-changes", 300, "config changes timed in the propagation run")
 		resources = flag.Int("state-resources", 10000, "resources in the config topic of the rebuild run")
 	)
 	flag.Parse()
-	if *only != "" && *only != "data" && *only != "state" {
-		fmt.Fprintf(os.Stderr, "bench: -only %q: expect data or state\n", *only)
+	if *only != "" && *only != "data" && *only != "plugins" && *only != "state" {
+		fmt.Fprintf(os.Stderr, "bench: -only %q: expect data, plugins or state\n", *only)
 		os.Exit(2)
 	}
 	if err := run(*bootstrap, *binary, *only, *rounds, *records, *size, *rate, *latencyD, *changes, *resources); err != nil {
@@ -71,12 +71,17 @@ func run(bootstrap, binary, only string, rounds, records, size, rate int, latenc
 		}
 	}
 	fmt.Printf("machine: %s\n", machine())
-	if only != "state" {
+	if only == "" || only == "data" {
 		if err := data(binary, bootstrap, rounds, records, size, rate, latencyD); err != nil {
 			return err
 		}
 	}
-	if only != "data" {
+	if only == "" || only == "plugins" {
+		if err := plugins(binary, bootstrap, 3, records/2, size); err != nil {
+			return err
+		}
+	}
+	if only == "" || only == "state" {
 		return state(binary, bootstrap, changes, resources)
 	}
 	return nil
