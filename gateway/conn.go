@@ -73,9 +73,6 @@ type conn struct {
 	authenticated bool
 	// ip is the client's address as ACLs see it, once asked for.
 	ip string
-	// mutedUntil (Unix nanoseconds) holds the next request back after an
-	// interceptor throttled the connection.
-	mutedUntil atomic.Int64
 	// who is the connection as interceptors see it, and chainRef its
 	// chain of the latest generation used.
 	who      interceptor.Conn
@@ -176,9 +173,6 @@ func (c *conn) readRequests() error {
 		if _, err := io.ReadFull(c.client, b.chunk[:requestPeekLen]); err != nil {
 			return c.readErr("read request header", err)
 		}
-		if until := c.mutedUntil.Load(); until != 0 && !c.wait(time.Unix(0, until)) {
-			return nil // closed while throttled
-		}
 		h, err := parseRequestPeek(b.chunk, c.gw.cfg.MaxFrameBytes)
 		if err != nil {
 			return fmt.Errorf("gateway: request: %w", err)
@@ -254,15 +248,13 @@ func (c *conn) writeResponses() error {
 			}
 			e = p
 		}
-		if e.call != nil && e.call.Delayed() > 0 {
-			if !c.wait(e.arrived.Add(e.call.Delayed())) {
+		if e.call != nil && max(e.call.Throttled(), e.call.Delayed()) > 0 {
+			// A throttled response is held back as well as carrying its
+			// throttle time, so clients that ignore the field slow down
+			// too.
+			if !c.wait(e.arrived.Add(max(e.call.Throttled(), e.call.Delayed()))) {
 				return nil
 			}
-		}
-		if e.call != nil && e.call.Throttled() > 0 {
-			// Like a broker enforcing a quota: answer now with the
-			// throttle time, serve no further request until it passed.
-			c.mutedUntil.Store(time.Now().Add(e.call.Throttled()).UnixNano())
 		}
 		if e.local != nil {
 			if err := c.writeLocal(e); err != nil {

@@ -95,9 +95,8 @@ func (c *Call) Block(code int16, topic, reason string) {
 // Blocked reports whether the call has been refused.
 func (c *Call) Blocked() bool { return c.blocked != nil }
 
-// Throttle tells the client through the response's throttle time to wait
-// d before its next request, and the gateway reads nothing more from the
-// connection until then, as a broker enforcing a quota does; the longest
+// Throttle holds the response back by d and sets its throttle time, so
+// clients back off whether or not they read the field; the longest
 // throttle of the chain wins.
 func (c *Call) Throttle(d time.Duration, topic, reason string) {
 	c.throttle = max(c.throttle, d)
