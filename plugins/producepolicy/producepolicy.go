@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/records"
 )
 
 //go:embed README.md
@@ -33,12 +34,13 @@ func init() {
 
 // Config is the plugin's config.
 type Config struct {
-	Topic               interceptor.Pattern `json:"topic" doc:"topics the policy applies to (default: all)"`
-	Acks                *Acks               `json:"acks" doc:"allowed acks settings: -1 (all), 0, 1"`
-	Compressions        *interceptor.OneOf  `json:"compressions" doc:"allowed batch compressions: NONE, GZIP, SNAPPY, LZ4, ZSTD"`
-	IdempotenceRequired *interceptor.Flag   `json:"idempotenceRequired" doc:"batches must (true) or must not (false) come from an idempotent producer"`
-	TransactionRequired *interceptor.Flag   `json:"transactionRequired" doc:"batches must (true) or must not (false) be transactional"`
-	Version             *interceptor.Range  `json:"version" doc:"allowed Produce API versions"`
+	Topic                interceptor.Pattern `json:"topic" doc:"topics the policy applies to (default: all)"`
+	Acks                 *Acks               `json:"acks" doc:"allowed acks settings: -1 (all), 0, 1"`
+	Compressions         *interceptor.OneOf  `json:"compressions" doc:"allowed batch compressions: NONE, GZIP, SNAPPY, LZ4, ZSTD"`
+	IdempotenceRequired  *interceptor.Flag   `json:"idempotenceRequired" doc:"batches must (true) or must not (false) come from an idempotent producer"`
+	TransactionRequired  *interceptor.Flag   `json:"transactionRequired" doc:"batches must (true) or must not (false) be transactional"`
+	Version              *interceptor.Range  `json:"version" doc:"allowed Produce API versions"`
+	RecordHeaderRequired *interceptor.Flag   `json:"recordHeaderRequired" doc:"with value true, every record must carry at least one header"`
 }
 
 // Acks lists the allowed acks values.
@@ -80,7 +82,8 @@ func newPolicy(cfg *Config, _ interceptor.Env) (interceptor.Interceptor, error) 
 			return nil, err
 		}
 	}
-	for field, f := range map[string]*interceptor.Flag{"idempotenceRequired": cfg.IdempotenceRequired, "transactionRequired": cfg.TransactionRequired} {
+	for field, f := range map[string]*interceptor.Flag{"idempotenceRequired": cfg.IdempotenceRequired,
+		"transactionRequired": cfg.TransactionRequired, "recordHeaderRequired": cfg.RecordHeaderRequired} {
 		if f != nil {
 			if err := interceptor.CheckAction(field+".action", f.Action, bi...); err != nil {
 				return nil, err
@@ -182,6 +185,7 @@ func (p *policy) Response(c *interceptor.Call, resp kmsg.Response) {
 // checkBatches applies the batch rules to a partition's record batches.
 // It returns the reason of the first BLOCK rule broken, "" when none is.
 func (p *policy) checkBatches(c *interceptor.Call, topic string, txnID *string, data []byte) string {
+	all := data
 	for len(data) > 0 {
 		var b kmsg.RecordBatch
 		if err := b.ReadFrom(data); err != nil {
@@ -195,6 +199,37 @@ func (p *policy) checkBatches(c *interceptor.Call, topic string, txnID *string, 
 		if reason := p.checkBatch(c, topic, txnID, &b); reason != "" {
 			return reason
 		}
+	}
+	return p.checkHeaders(c, topic, all)
+}
+
+// checkHeaders applies recordHeaderRequired, which needs the records
+// themselves (decompressed); it returns the reason when it blocks.
+func (p *policy) checkHeaders(c *interceptor.Call, topic string, data []byte) string {
+	f := p.cfg.RecordHeaderRequired
+	if f == nil || !f.Value {
+		return ""
+	}
+	missing := 0
+	err := records.Read(data, func(b *records.Batch) error {
+		for _, r := range b.Records {
+			if len(r.Headers) == 0 {
+				missing++
+			}
+		}
+		return nil
+	})
+	var reason string
+	switch {
+	case err != nil:
+		reason = fmt.Sprintf("record batches cannot be read to check headers: %v", err)
+	case missing > 0:
+		reason = fmt.Sprintf("%d records without a header; every record must carry one", missing)
+	default:
+		return ""
+	}
+	if act(c, f.Action, topic, reason) {
+		return reason
 	}
 	return ""
 }

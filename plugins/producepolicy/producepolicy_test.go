@@ -1,7 +1,9 @@
 package producepolicy
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/records"
 )
 
 type events []interceptor.Event
@@ -139,6 +142,55 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// withHeaders encodes a gzip batch of records, the i-th carrying
+// headers[i] headers, as a producer would send it.
+func withHeaders(t *testing.T, headers ...int) []byte {
+	t.Helper()
+	var rs []kmsg.Record
+	for i, n := range headers {
+		r := kmsg.Record{OffsetDelta: int32(i), Value: []byte("v")}
+		for range n {
+			r.Headers = append(r.Headers, kmsg.Header{Key: "trace", Value: []byte("x")})
+		}
+		rs = append(rs, r)
+	}
+	// Start from an uncompressed batch and let records re-encode it
+	// with gzip, the codec the header names.
+	var raw []byte
+	for _, r := range rs {
+		r.Length = int32(len(r.AppendTo(nil)) - 1) // the body after a one-byte zero length
+		raw = r.AppendTo(raw)
+	}
+	b := kmsg.RecordBatch{Magic: 2, Attributes: 1, ProducerID: -1, NumRecords: int32(len(rs)), LastOffsetDelta: int32(len(rs) - 1)}
+	plain := b
+	plain.Attributes = 0
+	plain.Records = raw
+	plain.Length = int32(len(plain.AppendTo(nil)) - 12)
+	enc := plain.AppendTo(nil)
+	binary.BigEndian.PutUint32(enc[17:21], crc32.Checksum(enc[21:], crc32.MakeTable(crc32.Castagnoli)))
+	out, err := records.Rewrite(enc, func(x *records.Batch) (bool, error) {
+		x.Header.Attributes = 1
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestRecordHeaderRequired(t *testing.T) {
+	pv := kerr.PolicyViolation.Code
+	req := produce(-1, map[string][]byte{"with": withHeaders(t, 1, 2), "without": withHeaders(t, 1, 0, 1)})
+	codes, whole, ev := run(t, `{"recordHeaderRequired":{"value":true}}`, 9, req)
+	if whole || codes["with"] != 0 || codes["without"] != pv || ev.String() != "BLOCK:without" {
+		t.Errorf("codes %v, whole %v, events %s", codes, whole, ev.String())
+	}
+	req = produce(-1, map[string][]byte{"without": withHeaders(t, 0)})
+	if codes, _, ev := run(t, `{"recordHeaderRequired":{"value":true,"action":"INFO"}}`, 9, req); codes["without"] != 0 || ev.String() != "INFO:without" {
+		t.Errorf("INFO: codes %v, events %s", codes, ev.String())
+	}
+}
+
 // TestRefusedPartitionLeavesRequest checks the broker never sees a
 // refused partition, and a topic left empty is dropped.
 func TestRefusedPartitionLeavesRequest(t *testing.T) {
@@ -160,13 +212,13 @@ func TestRefusedPartitionLeavesRequest(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	p, _ := interceptor.Lookup("ProducePolicy")
 	for config, field := range map[string]string{
-		`{"acks":{"value":[2]}}`:                                     "acks.value[0]",
-		`{"acks":{"action":"BLOCK"}}`:                                "acks.value",
-		`{"acks":{"value":[1],"action":"OVERRIDE"}}`:                 "acks.action",
-		`{"compressions":{"values":["brotli"]}}`:                     "compressions.values[0]",
-		`{"version":{"min":3,"max":1}}`:                              "version",
-		`{"idempotenceRequired":{"value":true,"action":"THROTTLE"}}`: "idempotenceRequired.action",
-		`{"recordHeaderRequired":{"value":true}}`:                    "recordHeaderRequired",
+		`{"acks":{"value":[2]}}`:                                      "acks.value[0]",
+		`{"acks":{"action":"BLOCK"}}`:                                 "acks.value",
+		`{"acks":{"value":[1],"action":"OVERRIDE"}}`:                  "acks.action",
+		`{"compressions":{"values":["brotli"]}}`:                      "compressions.values[0]",
+		`{"version":{"min":3,"max":1}}`:                               "version",
+		`{"idempotenceRequired":{"value":true,"action":"THROTTLE"}}`:  "idempotenceRequired.action",
+		`{"recordHeaderRequired":{"value":true,"action":"OVERRIDE"}}`: "recordHeaderRequired.action",
 	} {
 		_, err := p.New(json.RawMessage(config), interceptor.Env{})
 		ce, ok := err.(*interceptor.ConfigError)
