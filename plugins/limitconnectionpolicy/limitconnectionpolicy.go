@@ -15,8 +15,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-
 	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/limits"
 )
@@ -40,10 +38,9 @@ type Config struct {
 
 type policy struct {
 	interceptor.Base
-	cfg      *Config
-	action   interceptor.Action
-	throttle time.Duration
-	limits   interceptor.Limits
+	cfg    *Config
+	over   limits.Action
+	limits interceptor.Limits
 }
 
 var _ interceptor.Connector = (*policy)(nil)
@@ -52,18 +49,11 @@ func newPolicy(cfg *Config, env interceptor.Env) (interceptor.Interceptor, error
 	if cfg.MaximumConnectionsPerSecond <= 0 {
 		return nil, interceptor.Invalid("maximumConnectionsPerSecond", "is required and must be positive")
 	}
-	if err := interceptor.CheckAction("action", cfg.Action, interceptor.Block, interceptor.Info, interceptor.Throttle); err != nil {
+	over, err := limits.NewAction(cfg.Action, cfg.ThrottleTimeMs)
+	if err != nil {
 		return nil, err
 	}
-	throttle := int64(100)
-	if cfg.ThrottleTimeMs != nil {
-		if *cfg.ThrottleTimeMs < 0 {
-			return nil, interceptor.Invalid("throttleTimeMs", "%d is negative", *cfg.ThrottleTimeMs)
-		}
-		throttle = *cfg.ThrottleTimeMs
-	}
-	return &policy{cfg: cfg, action: cfg.Action.Or(interceptor.Block), throttle: time.Duration(throttle) * time.Millisecond,
-		limits: limits.For(env)}, nil
+	return &policy{cfg: cfg, over: over, limits: limits.For(env)}, nil
 }
 
 // Subscribe sees no request: the policy acts when a connection opens.
@@ -77,12 +67,5 @@ func (p *policy) Connected(c *interceptor.Call) {
 		return
 	}
 	reason := fmt.Sprintf("over %d connections per second", p.cfg.MaximumConnectionsPerSecond)
-	switch p.action {
-	case interceptor.Info:
-		c.Report(interceptor.Info, "", reason)
-	case interceptor.Throttle:
-		c.Throttle(p.throttle, "", reason)
-	default:
-		c.Block(kerr.PolicyViolation.Code, "", reason)
-	}
+	p.over.Over(c, reason)
 }

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
@@ -41,28 +40,20 @@ type Config struct {
 
 type policy struct {
 	interceptor.Base
-	cfg      *Config
-	action   interceptor.Action
-	throttle time.Duration
-	limits   interceptor.Limits
+	cfg    *Config
+	over   limits.Action
+	limits interceptor.Limits
 }
 
 func newPolicy(cfg *Config, env interceptor.Env) (interceptor.Interceptor, error) {
 	if cfg.MaximumJoinsPerMinute <= 0 {
 		return nil, interceptor.Invalid("maximumJoinsPerMinute", "is required and must be positive")
 	}
-	if err := interceptor.CheckAction("action", cfg.Action, interceptor.Block, interceptor.Info, interceptor.Throttle); err != nil {
+	over, err := limits.NewAction(cfg.Action, cfg.ThrottleTimeMs)
+	if err != nil {
 		return nil, err
 	}
-	throttle := int64(100)
-	if cfg.ThrottleTimeMs != nil {
-		if *cfg.ThrottleTimeMs < 0 {
-			return nil, interceptor.Invalid("throttleTimeMs", "%d is negative", *cfg.ThrottleTimeMs)
-		}
-		throttle = *cfg.ThrottleTimeMs
-	}
-	return &policy{cfg: cfg, action: cfg.Action.Or(interceptor.Block), throttle: time.Duration(throttle) * time.Millisecond,
-		limits: limits.For(env)}, nil
+	return &policy{cfg: cfg, over: over, limits: limits.For(env)}, nil
 }
 
 func (p *policy) Subscribe() interceptor.Subscription {
@@ -80,12 +71,5 @@ func (p *policy) Request(c *interceptor.Call, req kmsg.Request) {
 		return
 	}
 	reason := fmt.Sprintf("group %s is over %d joins per minute", group, p.cfg.MaximumJoinsPerMinute)
-	switch p.action {
-	case interceptor.Info:
-		c.Report(interceptor.Info, "", reason)
-	case interceptor.Throttle:
-		c.Throttle(p.throttle, "", reason)
-	default:
-		c.Block(kerr.PolicyViolation.Code, "", reason)
-	}
+	p.over.Over(c, reason)
 }
