@@ -248,15 +248,10 @@ func (c *conn) writeResponses() error {
 			}
 			e = p
 		}
-		if e.call != nil && max(e.call.Throttled(), e.call.Delayed()) > 0 {
-			// A throttled response is held back as well as carrying its
-			// throttle time, so clients that ignore the field slow down
-			// too.
-			if !c.wait(e.arrived.Add(max(e.call.Throttled(), e.call.Delayed()))) {
+		if e.local != nil {
+			if !c.hold(e) {
 				return nil
 			}
-		}
-		if e.local != nil {
 			if err := c.writeLocal(e); err != nil {
 				return fmt.Errorf("gateway: write response: %w", err)
 			}
@@ -275,6 +270,9 @@ func (c *conn) writeResponses() error {
 		}
 		rest := int64(size) - 4
 		if !e.decodeResponse() {
+			if !c.hold(e) {
+				return nil
+			}
 			if failed, err := forward(c.client, c.upstream, b, responsePeekLen, rest); err != nil {
 				if failed == c.upstream {
 					return &upstreamFailure{metrics.UpstreamIO, fmt.Errorf("gateway: read upstream response: %w", err)}
@@ -317,11 +315,26 @@ func (c *conn) rewriteResponse(e inflight, size int64) error {
 		frame = rewritten
 		binary.BigEndian.PutUint32(frame[0:4], uint32(len(frame)-4))
 	}
+	if !c.hold(e) {
+		return nil
+	}
 	if _, err := c.client.Write(frame); err != nil {
 		return fmt.Errorf("gateway: write response: %w", err)
 	}
 	c.gw.cfg.Metrics.Response(e.key, len(frame), e.arrived)
 	return nil
+}
+
+// hold waits, before a response is written, for as long as interceptors
+// of either half throttled or delayed it, counted from the request's
+// arrival. A throttled response is held back as well as carrying its
+// throttle time, so clients that ignore the field slow down too. It
+// returns false when the connection closed meanwhile.
+func (c *conn) hold(e inflight) bool {
+	if e.call == nil {
+		return true
+	}
+	return c.wait(e.arrived.Add(max(e.call.Throttled(), e.call.Delayed())))
 }
 
 // wait sleeps until t; it returns false when the connection closes first.

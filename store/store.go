@@ -233,11 +233,20 @@ func (s *Store[V]) follow(ctx context.Context) {
 		if last < 0 {
 			continue
 		}
-		var snap *Snapshot[V]
 		if changed {
 			gen++
-			snap = &Snapshot[V]{Generation: gen, Entries: maps.Clone(entries)}
+			snap := &Snapshot[V]{Generation: gen, Entries: maps.Clone(entries)}
 			s.snap.Store(snap)
+			// Watchers see the snapshot before a Put waiting for it
+			// returns, so what they build from it (identities,
+			// interceptor chains) is in force when the writer reads its
+			// own write.
+			s.mu.Lock()
+			watchers := s.watchers
+			s.mu.Unlock()
+			for _, w := range watchers {
+				w(snap)
+			}
 		}
 		s.mu.Lock()
 		s.applied = last + 1
@@ -252,13 +261,7 @@ func (s *Store[V]) follow(ctx context.Context) {
 		}
 		close(s.changed)
 		s.changed = make(chan struct{})
-		watchers := s.watchers
 		s.mu.Unlock()
-		if snap != nil {
-			for _, w := range watchers {
-				w(snap)
-			}
-		}
 	}
 }
 
@@ -266,7 +269,7 @@ func (s *Store[V]) follow(ctx context.Context) {
 func (s *Store[V]) Snapshot() *Snapshot[V] { return s.snap.Load() }
 
 // Watch calls fn with every new snapshot, from the follower goroutine, in
-// order. fn must be quick.
+// order, before a Put waiting for that snapshot returns. fn must be quick.
 func (s *Store[V]) Watch(fn func(*Snapshot[V])) {
 	s.mu.Lock()
 	s.watchers = append(s.watchers, fn)
