@@ -13,8 +13,6 @@ package consumerratelimitingpolicy
 
 import (
 	_ "embed"
-	"fmt"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -38,29 +36,17 @@ type Config struct {
 	Action                interceptor.Action `json:"action" doc:"BLOCK (default: throttle the consumer) or INFO"`
 }
 
-// throttle returns how long to hold back a request that took the count
-// over by excess bytes: the time the limit takes to pay for the excess,
-// as Kafka's own quotas do, within [10ms, 5s].
-func throttle(excess, limit int64) time.Duration {
-	d := time.Duration(float64(excess) / float64(limit) * float64(time.Second))
-	return min(max(d, 10*time.Millisecond), 5*time.Second)
-}
-
 type policy struct {
 	interceptor.Base
-	cfg    *Config
-	action interceptor.Action
-	limits interceptor.Limits
+	rate *limits.ByteRate
 }
 
 func newPolicy(cfg *Config, env interceptor.Env) (interceptor.Interceptor, error) {
-	if cfg.MaximumBytesPerSecond <= 0 {
-		return nil, interceptor.Invalid("maximumBytesPerSecond", "is required and must be positive")
-	}
-	if err := interceptor.CheckAction("action", cfg.Action, interceptor.Block, interceptor.Info); err != nil {
+	rate, err := limits.NewByteRate("ConsumerRateLimitingPolicy", "fetched", cfg.MaximumBytesPerSecond, cfg.Action, env)
+	if err != nil {
 		return nil, err
 	}
-	return &policy{cfg: cfg, action: cfg.Action.Or(interceptor.Block), limits: limits.For(env)}, nil
+	return &policy{rate: rate}, nil
 }
 
 func (p *policy) Subscribe() interceptor.Subscription {
@@ -76,18 +62,5 @@ func (p *policy) Response(c *interceptor.Call, resp kmsg.Response) {
 			n += int64(len(pt.RecordBatches))
 		}
 	}
-	if n == 0 {
-		return
-	}
-	bucket := "ConsumerRateLimitingPolicy\x00" + c.Interceptor() + "\x00" + c.Conn.VCluster + "\x00" + c.Conn.Username
-	excess := limits.Over(p.limits, bucket, n, p.cfg.MaximumBytesPerSecond, time.Second)
-	if excess == 0 {
-		return
-	}
-	reason := fmt.Sprintf("over %d fetched bytes per second", p.cfg.MaximumBytesPerSecond)
-	if p.action == interceptor.Info {
-		c.Report(interceptor.Info, "", reason)
-		return
-	}
-	c.Throttle(throttle(excess, p.cfg.MaximumBytesPerSecond), "", reason)
+	p.rate.Count(c, n)
 }

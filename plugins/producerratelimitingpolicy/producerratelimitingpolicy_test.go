@@ -87,23 +87,6 @@ func TestActions(t *testing.T) {
 	}
 }
 
-// TestThrottle: the throttle pays for the excess at the limit's rate,
-// within its bounds.
-func TestThrottle(t *testing.T) {
-	for _, c := range []struct {
-		excess, limit int64
-		want          time.Duration
-	}{
-		{500, 1000, 500 * time.Millisecond},
-		{1, 1000, 10 * time.Millisecond},
-		{1 << 40, 1000, 5 * time.Second},
-	} {
-		if got := throttle(c.excess, c.limit); got != c.want {
-			t.Errorf("throttle(%d, %d) = %v, want %v", c.excess, c.limit, got, c.want)
-		}
-	}
-}
-
 // TestBucketPerPrincipal: each user has the whole limit.
 func TestBucketPerPrincipal(t *testing.T) {
 	ch, _ := chain(t, `{"maximumBytesPerSecond":1000}`)
