@@ -2,5 +2,5 @@ package admin
 
 import (
 	_ "github.com/strait-gateway/strait/interceptor/interceptortest" // pluginClass "p"
-	_ "github.com/strait-gateway/strait/plugins/catalog"              // the real plugins
+	_ "github.com/strait-gateway/strait/plugins/catalog"             // the real plugins
 )

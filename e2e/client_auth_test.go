@@ -82,9 +82,7 @@ func authGateway(t *testing.T, env map[string]string) (*server.Server, *observer
 // clients connect with protocol.
 func singleEnv(t *testing.T, protocol string) map[string]string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: needs real Kafka")
-	}
+	requireReal(t)
 	return map[string]string{
 		"KAFKA_BOOTSTRAP_SERVERS":   single.direct,
 		"KAFKA_SECURITY_PROTOCOL":   "PLAINTEXT",
@@ -536,9 +534,7 @@ func TestClientAuthSASLSSLTokens(t *testing.T) {
 // the broker without SASL of its own and learns the user name from the
 // exchange. Delegated connections see the cluster as it is (passthrough).
 func TestClientAuthDelegated(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: needs real Kafka")
-	}
+	requireReal(t)
 	s := secured.env
 	user := s["SASL_USER"]
 	javaLogin := func(mechanism, module, password string) []string {

@@ -31,9 +31,7 @@ import (
 // (gateway tokens over PLAIN, and SCRAM).
 func saslNodes(t *testing.T, n int) []*server.Server {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: needs the real Kafka cluster")
-	}
+	requireReal(t)
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	keys, err := auth.ParseKeys(base64.StdEncoding.EncodeToString(secret))

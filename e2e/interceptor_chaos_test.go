@@ -136,6 +136,7 @@ func readRetrying(t *testing.T, ctx context.Context, topic string, n int) []reco
 // refusals of the same batch it bumps its producer epoch locally and then
 // sends nothing more (franz-go v1.22.3; logs in the chaos plugins' report).
 func TestChaosLeaderElections(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	topic := chaosTopic(t, ctx, "chaos-elections", 3)
@@ -165,6 +166,7 @@ func TestChaosLeaderElections(t *testing.T) {
 // seen as such by franz-go and Java, and nothing is written; with the
 // default map, produce fails with CORRUPT_MESSAGE.
 func TestChaosBrokenBrokers(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	topic := chaosTopic(t, ctx, "chaos-broken", 1)
@@ -231,6 +233,7 @@ func roundTrips(t *testing.T, ctx context.Context, cl *kgo.Client, topic string,
 // TestChaosSlow measures produce round trips, and Metadata ones, with and
 // without the delaying plugins, on the same warm connections.
 func TestChaosSlow(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	slow := chaosTopic(t, ctx, "chaos-slow", 1)

@@ -40,6 +40,7 @@ func count(rs []record) map[string]int {
 // at its own offset, while Kafka holds each once and franz-go, which skips
 // offsets it has read, gets each once.
 func TestChaosRecordsDuplicateConsume(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	topic := chaosTopic(t, ctx, "dupconsume", 1)
@@ -80,6 +81,7 @@ func TestChaosRecordsDuplicateConsume(t *testing.T) {
 // every record twice in Kafka; an idempotent Java producer's batches are
 // left alone and every record is stored once.
 func TestChaosRecordsDuplicateProduce(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	topic := chaosTopic(t, ctx, "dupproduce", 1)
@@ -109,6 +111,7 @@ func TestChaosRecordsDuplicateProduce(t *testing.T) {
 // gateway while Kafka keeps them intact; ProduceSimulateMessageCorruption
 // stores values 10 bytes longer.
 func TestChaosRecordsCorruption(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	fetched := chaosTopic(t, ctx, "corruptfetch", 1)
@@ -144,6 +147,7 @@ func TestChaosRecordsCorruption(t *testing.T) {
 // reach a consumer through the gateway with schema id 4242 instead of 7;
 // a plain value and the stored records are untouched.
 func TestChaosRecordsInvalidSchemaID(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	topic := chaosTopic(t, ctx, "badschema", 1)

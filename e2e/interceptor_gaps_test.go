@@ -20,6 +20,7 @@ import (
 // POLICY_VIOLATION and the broker keeps its value, a blacklisted config is
 // refused, an allowed change is applied (and removed afterwards).
 func TestPolicyAlterBrokerConfig(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	policy(t, "broker-retention", "io.conduktor.gateway.interceptor.safeguard.AlterBrokerConfigPolicyPlugin",
@@ -86,6 +87,7 @@ func TestPolicyAlterBrokerConfig(t *testing.T) {
 // gateway: the first maximumJoinsPerMinute reach the real broker, the
 // next is refused with POLICY_VIOLATION, and another group is unaffected.
 func TestLimitJoinGroup(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	const limit = 3
@@ -137,6 +139,7 @@ func TestLimitJoinGroup(t *testing.T) {
 // and without ConsumerRateLimitingPolicy: with it, franz-go's consumer is
 // throttled to about the configured bytes per second.
 func TestLimitConsumerRate(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	topic := newTopic(t, single, "consumerate", 1)

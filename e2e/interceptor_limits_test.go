@@ -23,9 +23,7 @@ import (
 // its own address so that a client stays on the node it bootstraps from.
 func limitNodes(t *testing.T, n int) []*server.Server {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: needs the real Kafka cluster")
-	}
+	requireReal(t)
 	clusterID := fmt.Sprintf("limits%d", time.Now().UnixNano()%1e9)
 	var nodes []*server.Server
 	for range n {
@@ -101,6 +99,7 @@ func commitN(t *testing.T, ctx context.Context, adm *kadm.Client, group, topic s
 // a gateway cluster of two nodes and commits through both: the limit
 // holds for the cluster, although each node alone stays under it.
 func TestLimitCommitOffsetAcrossNodes(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	nodes := limitNodes(t, 2)
@@ -184,6 +183,7 @@ func connectOnce(t *testing.T, addr string) bool {
 // the other's, so the second node refuses connections once the cluster
 // has used the second's allowance, and accepts again a second later.
 func TestLimitConnectionAcrossNodes(t *testing.T) {
+	requireReal(t)
 	nodes := limitNodes(t, 2)
 	const limit = 6
 	applyEverywhere(t, nodes, "connection-limit", "io.conduktor.gateway.interceptor.safeguard.LimitConnectionPolicyPlugin",
@@ -218,6 +218,7 @@ func TestLimitConnectionAcrossNodes(t *testing.T) {
 // under it. Limited per node, each would get the whole limit and the sum,
 // about twice the limit, would break the bound checked here.
 func TestProducerRateAcrossNodes(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	nodes := limitNodes(t, 2)

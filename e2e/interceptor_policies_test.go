@@ -38,6 +38,7 @@ func gatewayAdmin(t *testing.T, opts ...kgo.Opt) *kadm.Client {
 // with POLICY_VIOLATION and the broker keeps its value, within bounds is
 // applied, a blacklisted config is refused.
 func TestPolicyAlterTopicConfig(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	topic := newTopic(t, single, "alterpol", 1)
@@ -117,6 +118,7 @@ func TestPolicyAlterTopicConfig(t *testing.T) {
 // TestPolicyReadOnlyTopic refuses a kcat producer and a topic deletion on
 // a read-only topic, while a topic outside the pattern is written.
 func TestPolicyReadOnlyTopic(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	frozen := newTopic(t, single, "frozen", 1)
@@ -159,6 +161,7 @@ func TestPolicyReadOnlyTopic(t *testing.T) {
 // small batches uncompressed when compression would not shrink them, so
 // kcat cannot be the lz4 producer here.)
 func TestPolicyProduce(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	topic := newTopic(t, single, "prodpol", 1)
@@ -189,6 +192,7 @@ func TestPolicyProduce(t *testing.T) {
 // TestPolicyFetch refuses a read_uncommitted consumer where
 // read_committed is required, and serves a read_committed one.
 func TestPolicyFetch(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	topic := newTopic(t, single, "fetchpol", 1)
@@ -228,6 +232,7 @@ func TestPolicyFetch(t *testing.T) {
 // TestPolicyConsumerGroup refuses a Java consumer whose group id does not
 // match the convention and lets a matching one read.
 func TestPolicyConsumerGroup(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	run := time.Now().UnixNano() % 1e6
@@ -248,6 +253,7 @@ func TestPolicyConsumerGroup(t *testing.T) {
 // matching the convention, as the broker's group membership shows, and
 // then refuses such a client.
 func TestPolicyClientID(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	run := time.Now().UnixNano() % 1e6

@@ -76,6 +76,7 @@ func storedBatches(t *testing.T, ctx context.Context, topic string) []records.Ba
 // compressed with the producer's codec and keep the Java producer's id,
 // and the idempotent producer wrote every record exactly once, in order.
 func TestRecordsHeaderInjection(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	kcatTopic := newTopic(t, single, "hdrinj-kcat", 1)
@@ -126,6 +127,7 @@ func TestRecordsHeaderInjection(t *testing.T) {
 // backing cluster; a kcat consumer through MessageHeaderRemoval no longer
 // sees the secret header, while the stored records keep it.
 func TestRecordsHeaderRemoval(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	topic := newTopic(t, single, "hdrrm", 1)
@@ -160,6 +162,7 @@ func TestRecordsHeaderRemoval(t *testing.T) {
 // accepts values in the Confluent wire format, and refuses only the
 // offending partition of a request that writes two.
 func TestRecordsSchemaIDPolicy(t *testing.T) {
+	requireReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	topic := newTopic(t, single, "schemaid", 2)

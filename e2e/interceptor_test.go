@@ -92,6 +92,7 @@ func topicCommand(t *testing.T, srv *server.Server, user, tok string, args ...st
 // global limit refuses ten partitions, the same-named interceptor scoped
 // to sa-clickstream overrides it for that account only.
 func TestInterceptorSeedExample(t *testing.T) {
+	requireReal(t)
 	srv := saslNodes(t, 1)[0]
 	run := time.Now().UnixNano() % 1e6
 	accounts := map[string]string{}
@@ -189,6 +190,7 @@ func describedPartitions(t *testing.T, topic string) int {
 // TestInterceptorConfigValidation: a bad config is refused with the field
 // named and nothing stored.
 func TestInterceptorConfigValidation(t *testing.T) {
+	requireReal(t)
 	srv := single.gateway
 	for doc, field := range map[string]string{
 		`{"apiVersion":"gateway/v2","kind":"Interceptor","metadata":{"name":"bad-config"},"spec":{"pluginClass":"CreateTopicPolicy","priority":1,"config":{"numPartitions":{"max":6}}}}`:    "spec.config.numPartitions",
@@ -210,6 +212,7 @@ func TestInterceptorConfigValidation(t *testing.T) {
 // producing on its connections: each change applies to the next request
 // of the same connections, nothing reconnects, and no produce fails.
 func TestInterceptorHotReload(t *testing.T) {
+	requireReal(t)
 	srv := single.gateway
 	var connects atomic.Int64
 	cl, err := kgo.NewClient(kgo.SeedBrokers(single.gatewayAddr()), kgo.WithHooks(connectCounter{&connects}),

@@ -41,6 +41,16 @@ var (
 	embedded *backend // franz-go kfake inside the Strait process
 )
 
+// requireReal skips a test that needs the real Kafka clusters when they
+// were not started: `go test -short` (make test-short) runs the
+// in-process tier only, and `make test` runs everything.
+func requireReal(t *testing.T) {
+	t.Helper()
+	if single == nil {
+		t.Skip("-short: the real Kafka clusters are not started; make test runs this test")
+	}
+}
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(run(m))

@@ -144,9 +144,7 @@ func getHealth(t *testing.T, srv *server.Server, path string) health {
 // records and consumes them back in a group. The negative case gives the
 // gateway a wrong SCRAM password.
 func TestSecuredBackingCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: needs real Kafka")
-	}
+	requireReal(t)
 	s := secured
 	ca, err := os.ReadFile(s.env["CA_PEM"])
 	if err != nil {

@@ -51,9 +51,7 @@ const sniPort = 9093
 // and nothing else, and, in the gateway's log, that every connection for
 // broker<n>.strait.test went to broker n's own address.
 func TestSNIRouting(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: needs the real Kafka cluster")
-	}
+	requireReal(t)
 	roots, keyStore := sniCertificates(t)
 	core, logs := observer.New(zap.DebugLevel)
 	defer func() {

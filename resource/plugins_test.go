@@ -6,5 +6,5 @@ package resource_test
 
 import (
 	_ "github.com/strait-gateway/strait/interceptor/interceptortest" // pluginClass "p"
-	_ "github.com/strait-gateway/strait/plugins/catalog"              // the real plugins
+	_ "github.com/strait-gateway/strait/plugins/catalog"             // the real plugins
 )
