@@ -24,16 +24,23 @@ import (
 // node, logged in with a gateway token, and returns its output.
 func aclCommand(t *testing.T, srv *server.Server, user, tok string, args ...string) (string, error) {
 	t.Helper()
+	return kafkaTool(t, srv, user, tok, "org.apache.kafka.tools.AclCommand", args...)
+}
+
+// kafkaTool runs one of Kafka's command line tools (its main class) against
+// a gateway node as a SASL PLAIN user and returns its output.
+func kafkaTool(t *testing.T, srv *server.Server, user, password, mainClass string, args ...string) (string, error) {
+	t.Helper()
 	conf := filepath.Join(t.TempDir(), "client.properties")
 	props := fmt.Sprintf("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"+
-		"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"%s\" password=\"%s\";\n", user, tok)
+		"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"%s\" password=\"%s\";\n", user, password)
 	if err := os.WriteFile(conf, []byte(props), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot, "e2e", "kafka", "kafka.sh"), append([]string{"tool",
-		"org.apache.kafka.tools.AclCommand", "--bootstrap-server", srv.KafkaAddr(), "--command-config", conf}, args...)...)
+		mainClass, "--bootstrap-server", srv.KafkaAddr(), "--command-config", conf}, args...)...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

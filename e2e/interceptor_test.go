@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,8 +16,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/strait-gateway/strait/server"
 )
 
 // The seeds' partition limit, verbatim, and its override for one service
@@ -69,24 +64,6 @@ const (
 }`
 )
 
-// topicCommand runs Kafka's own kafka-topics tool (the Java admin client)
-// against a gateway node as a passthrough user logging in with a token.
-func topicCommand(t *testing.T, srv *server.Server, user, tok string, args ...string) (string, error) {
-	t.Helper()
-	conf := filepath.Join(t.TempDir(), "client.properties")
-	props := fmt.Sprintf("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"+
-		"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"%s\" password=\"%s\";\n", user, tok)
-	if err := os.WriteFile(conf, []byte(props), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot, "e2e", "kafka", "kafka.sh"), append([]string{"tool",
-		"org.apache.kafka.tools.TopicCommand", "--bootstrap-server", srv.KafkaAddr(), "--command-config", conf}, args...)...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
 // TestInterceptorSeedExample applies the seeds' documents unchanged and
 // creates topics with Kafka's kafka-topics as two passthrough accounts: the
 // global limit refuses ten partitions, the same-named interceptor scoped
@@ -104,7 +81,7 @@ func TestInterceptorSeedExample(t *testing.T) {
 	t.Cleanup(func() { adminCall(t, srv, "DELETE", "/gateway/v2/interceptor/less-than-6-partitions", "") })
 
 	create := func(user, topic string, partitions int) (string, error) {
-		return topicCommand(t, srv, user, accounts[user], "--create", "--topic", topic,
+		return kafkaTool(t, srv, user, accounts[user], "org.apache.kafka.tools.TopicCommand", "--create", "--topic", topic,
 			"--partitions", fmt.Sprint(partitions), "--replication-factor", "1")
 	}
 	wide := fmt.Sprintf("seed-wide-%d", run)
