@@ -3,10 +3,12 @@ package server
 import (
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/pipeline"
@@ -30,13 +32,22 @@ func (s *Server) openPipeline() {
 	s.metrics.Registry.MustRegister(actions)
 	s.pipeline = pipeline.New(pipeline.Config{
 		Log:      s.log.Named("interceptor"),
-		Reporter: &actionLog{log: s.log.Named("interceptor"), actions: actions},
+		Reporter: &actionLog{log: sampled(s.log.Named("interceptor")), actions: actions},
 		Limits:   s.limits,
 		Node:     node,
 	})
 	s.config.Watch(func(snap *store.Snapshot[*resource.Resource]) { s.pipeline.Apply(snap.Generation, snap.Entries) })
 	snap := s.config.Snapshot()
 	s.pipeline.Apply(snap.Generation, snap.Entries)
+}
+
+// sampled keeps a policy that acts on every request (a rate limit, a
+// client-id rule) from flooding the log: per second the first ten action
+// lines are written, then every hundredth. The metric counts them all.
+func sampled(log *zap.Logger) *zap.Logger {
+	return log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewSamplerWithOptions(c, time.Second, 10, 100)
+	}))
 }
 
 // actionLog reports interceptor actions to the log and the metrics, until
