@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/strait-gateway/strait/audit"
 	"github.com/strait-gateway/strait/resource"
 	"github.com/strait-gateway/strait/store"
 )
@@ -34,11 +35,12 @@ type API struct {
 	creds Credentials // nil: no token or SCRAM endpoints
 	// resolver answers interceptor resolution; nil: no such endpoint.
 	resolver Resolver
+	audit    audit.Emitter
 }
 
 // New returns the API over state for the given users.
 func New(state State, users []User, log *zap.Logger) *API {
-	return &API{state: state, users: users, log: log}
+	return &API{state: state, users: users, log: log, audit: audit.Discard}
 }
 
 // Register adds the API's routes to mux.
@@ -74,11 +76,18 @@ func (a *API) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, ok := a.authenticate(r)
 		if !ok {
+			name, _, given := r.BasicAuth()
+			reason := "invalid admin API credentials"
+			if !given {
+				reason = "no admin API credentials"
+			}
+			a.refused(r, name, reason)
 			w.Header().Set("WWW-Authenticate", `Basic realm="strait"`)
 			writeError(w, http.StatusUnauthorized, "valid admin API credentials are required")
 			return
 		}
 		if r.Method != http.MethodGet && !u.Admin {
+			a.refused(r, u.Username, "read-only user may not "+r.Method+" "+r.URL.Path)
 			writeError(w, http.StatusForbidden, "user "+u.Username+" may only read")
 			return
 		}
@@ -143,8 +152,9 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, kind string) {
 		return
 	}
 	result := "CREATED"
+	var before []byte
 	if old, ok := a.state.Snapshot().Entries[string(res.Key())]; ok {
-		result = "UPDATED"
+		result, before = "UPDATED", old.Raw
 		if bytes.Equal(old.Raw, res.Raw) {
 			result = "NOT_CHANGED"
 		}
@@ -155,6 +165,7 @@ func (a *API) put(w http.ResponseWriter, r *http.Request, kind string) {
 		}
 		a.log.Info("resource upserted", zap.String("kind", kind), zap.ByteString("key", res.Key()),
 			zap.String("result", result), zap.String("by", caller(r)))
+		a.changed(r, result, audit.ResourceRef{Kind: kind, Name: res.Name, Key: string(res.Key())}, before, res.Raw)
 	}
 	writeJSON(w, http.StatusOK, upsertResult{Resource: res.Raw, UpsertResult: result})
 }
@@ -285,6 +296,7 @@ func (a *API) delete(w http.ResponseWriter, r *http.Request, kind, name string) 
 		return
 	}
 	a.log.Info("resource deleted", zap.String("kind", kind), zap.ByteString("key", target.Key()), zap.String("by", caller(r)))
+	a.changed(r, "DELETED", audit.ResourceRef{Kind: kind, Name: target.Name, Key: string(target.Key())}, target.Raw, nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/strait-gateway/strait/audit"
 	"github.com/strait-gateway/strait/identity"
 )
 
@@ -79,6 +80,9 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request) {
 	}
 	a.log.Info("token issued", zap.String("vcluster", req.VCluster), zap.String("username", req.Username),
 		zap.String("tokenId", id), zap.Time("expires", expires), zap.String("by", caller(r)))
+	a.changed(r, "ISSUED", audit.ResourceRef{Kind: "Token", Name: id}, nil, document(map[string]any{
+		"vCluster": req.VCluster, "username": req.Username, "id": id, "expiresAt": expires,
+	}))
 	writeJSON(w, http.StatusOK, tokenResponse{Token: token, ID: id, ExpiresAt: expires})
 }
 
@@ -100,6 +104,8 @@ func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("token revoked", zap.String("tokenId", req.ID), zap.String("by", caller(r)))
+	// A token revoked by its value is named by the redacted request.
+	a.changed(r, "REVOKED", audit.ResourceRef{Kind: "Token", Name: req.ID}, document(req), nil)
 	writeJSON(w, http.StatusOK, map[string]string{"result": "REVOKED"})
 }
 
@@ -133,6 +139,12 @@ func (a *API) scram(w http.ResponseWriter, r *http.Request) {
 	}
 	a.log.Info("scram credential changed", zap.String("vcluster", req.VCluster), zap.String("username", req.Username),
 		zap.String("mechanism", req.Mechanism), zap.String("result", result), zap.String("by", caller(r)))
+	ref := audit.ResourceRef{Kind: "ScramCredential", Name: req.VCluster + "/" + req.Username + "/" + req.Mechanism}
+	if result == "DELETED" {
+		a.changed(r, result, ref, nil, nil)
+	} else {
+		a.changed(r, result, ref, nil, document(req))
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"result": result})
 }
 

@@ -60,6 +60,7 @@ func (e *inflight) decodeResponse() bool {
 type conn struct {
 	gw       *Gateway
 	log      *zap.Logger
+	audit    *session
 	client   net.Conn
 	upstream net.Conn
 	pending  chan inflight // bounded: the in-flight limit and backpressure
@@ -90,9 +91,10 @@ type halfBuffer struct {
 	out   writerOnly
 }
 
-func newConn(gw *Gateway, client, upstream net.Conn, log *zap.Logger) *conn {
+func newConn(gw *Gateway, client, upstream net.Conn, log *zap.Logger, s *session) *conn {
 	return &conn{
 		gw:       gw,
+		audit:    s,
 		log:      log,
 		client:   client,
 		upstream: upstream,
@@ -107,8 +109,9 @@ func newConn(gw *Gateway, client, upstream net.Conn, log *zap.Logger) *conn {
 
 // serve runs the connection until either side closes or fails. Whichever
 // side stops first closes both sockets, so a broker that goes away never
-// leaves a client waiting for responses.
-func (c *conn) serve() {
+// leaves a client waiting for responses. It returns the failure that ended
+// the connection, nil when one side closed it.
+func (c *conn) serve() error {
 	respDone := make(chan error, 1)
 	go func() {
 		err := c.writeResponses()
@@ -131,11 +134,13 @@ func (c *conn) serve() {
 	case errors.As(err, &uf) && !errors.Is(err, net.ErrClosed): // not closed by the gateway
 		c.gw.cfg.Metrics.UpstreamError(uf.kind)
 		c.log.Info("connection closed", zap.Error(err))
+		return err
 	case err != nil && !isClosed(err):
 		c.log.Info("connection closed", zap.Error(err))
-	default:
-		c.log.Debug("connection closed")
+		return err
 	}
+	c.log.Debug("connection closed")
+	return nil
 }
 
 // upstreamFailure is a failure of the broker connection. The one that ends

@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -19,6 +20,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/strait-gateway/strait/audit"
 	"github.com/strait-gateway/strait/auth"
 	"github.com/strait-gateway/strait/metrics"
 )
@@ -51,6 +53,9 @@ type Config struct {
 	Identity Identity
 	// Interceptors supplies the interceptor chains; nil runs none.
 	Interceptors Chains
+	// Audit receives connection and authentication events; nil records
+	// none.
+	Audit audit.Emitter
 }
 
 // Dialer opens a connection to a backing broker that is ready to carry
@@ -66,6 +71,7 @@ type Gateway struct {
 	dialer   Dialer
 	topology *Topology
 	rewriter *rewriter
+	ids      *connIDs
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -81,12 +87,16 @@ func New(cfg Config, dialer Dialer, topology *Topology, log *zap.Logger) *Gatewa
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.NewGateway()
 	}
+	if cfg.Audit == nil {
+		cfg.Audit = audit.Discard
+	}
 	g := &Gateway{
 		cfg:      cfg,
 		log:      log,
 		dialer:   dialer,
 		topology: topology,
 		conns:    make(map[*conn]struct{}),
+		ids:      newConnIDs(),
 	}
 	g.rewriter = &rewriter{routing: cfg.Routing, placement: cfg.Placement, topology: topology, unroutable: g.warnUnroutable,
 		answersSASL: cfg.Identity != nil && len(cfg.Identity.Mechanisms()) > 0 && !cfg.Identity.Delegated()}
@@ -169,15 +179,26 @@ func (g *Gateway) accept(ln net.Listener, port int) {
 // is unknown or unreachable serves as a bootstrap address: the client is
 // connected to another live broker and learns the cluster from there.
 func (g *Gateway) handle(client net.Conn, node int32) {
-	log := g.log.With(zap.String("client", client.RemoteAddr().String()), zap.Int32("broker", node))
+	s := g.open(client)
+	reason := g.serveClient(client, node, s)
+	s.closed(reason)
+}
+
+// serveClient runs a client connection from its TLS handshake to its end
+// and returns why it ended, nil for an orderly close.
+func (g *Gateway) serveClient(client net.Conn, node int32, s *session) error {
+	log := g.log.With(zap.String("client", client.RemoteAddr().String()), zap.Int32("broker", node), zap.String("connection", s.conn.ID))
 	if tc, ok := client.(*tls.Conn); ok {
 		ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
 		err := tc.HandshakeContext(ctx)
 		cancel()
 		if err != nil {
 			log.Info("TLS handshake failed", zap.Error(err))
+			if !errors.Is(err, io.EOF) { // not a client that only opened a socket
+				s.refused("TLS", nil, err)
+			}
 			_ = client.Close()
-			return
+			return fmt.Errorf("gateway: TLS handshake: %w", err)
 		}
 		if r := g.cfg.Routing; r.Mode == HostRouting {
 			name := tc.ConnectionState().ServerName
@@ -204,32 +225,32 @@ func (g *Gateway) handle(client net.Conn, node int32) {
 		}
 		log.Warn("cannot reach the backing cluster; closing client connection", zap.Error(err))
 		_ = client.Close()
-		return
+		return fmt.Errorf("gateway: backing cluster unreachable: %w", err)
 	}
-	c := newConn(g, client, upstream, log)
+	c := newConn(g, client, upstream, log, s)
 	if !g.track(c) {
 		c.close()
-		return
+		return errors.New("gateway: shutting down")
 	}
 	defer g.untrack(c)
 	if err := c.identify(); err != nil {
 		if errors.Is(err, errLeftBeforeAuth) {
 			log.Debug("client left before authenticating")
 			c.close()
-			return
+			return err
 		}
 		g.cfg.Metrics.AuthenticationFailed()
 		log.Info("client refused", zap.Error(err))
 		c.close()
-		return
+		return err
 	}
 	if err := c.connected(); err != nil {
 		log.Info("client refused", zap.Error(err))
 		c.close()
-		return
+		return err
 	}
 	c.log.Debug("connection opened", zap.String("upstream", addr))
-	c.serve()
+	return c.serve()
 }
 
 // identify establishes who the client is before its requests are served:
@@ -244,16 +265,21 @@ func (c *conn) identify() error {
 	if id.Mechanisms() != nil {
 		var err error
 		if sasl, err = c.authenticate(id, ip); err != nil {
+			if !errors.Is(err, errLeftBeforeAuth) {
+				c.audit.refused(c.audit.mechanism, nil, err)
+			}
 			return err
 		}
 	}
 	p, err := id.Connect(sasl, tlsState(c.client), ip)
 	if err != nil {
+		c.audit.refused(p.Mechanism, &p, err)
 		return fmt.Errorf("gateway: %w", err)
 	}
 	c.gw.mu.Lock() // Disconnect reads them
 	c.principal, c.authenticated = p, true
 	c.gw.mu.Unlock()
+	c.audit.authenticated(p)
 	c.log = c.log.With(zap.String("vcluster", p.VCluster), zap.String("username", p.Username),
 		zap.Strings("groups", p.Groups), zap.String("mechanism", p.Mechanism))
 	c.gw.cfg.Metrics.Authenticated(p.VCluster)

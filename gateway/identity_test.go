@@ -50,7 +50,7 @@ func (fakePlain) Step(in []byte) ([]byte, *auth.Principal, error) {
 		return nil, nil, err
 	}
 	if pass != "secret" {
-		return nil, nil, errors.New("invalid credentials")
+		return nil, nil, &Refusal{Username: user, Reason: "wrong password for " + user, Shown: errors.New("invalid credentials")}
 	}
 	vc, name, ok := strings.Cut(user, "/")
 	if !ok {

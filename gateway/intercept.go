@@ -31,12 +31,13 @@ func (c *conn) chain() *interceptor.Chain {
 	}
 	if c.who.VCluster == "" {
 		c.who = interceptor.Conn{
+			ID:          c.audit.conn.ID,
 			VCluster:    c.principal.VCluster,
 			Username:    c.principal.Username,
 			Groups:      c.principal.Groups,
 			ClientIP:    clientIP(c.client),
 			GatewayAddr: c.client.LocalAddr().String(),
-			Topics:      c.gw.topology,
+			Topics:      logicalTopics{c},
 		}
 		if c.who.VCluster == "" {
 			c.who.VCluster = vcluster.Passthrough
@@ -44,6 +45,19 @@ func (c *conn) chain() *interceptor.Chain {
 	}
 	c.chainRef = chains.Chain(&c.who)
 	return c.chainRef
+}
+
+// logicalTopics names topic ids as the connection's virtual cluster sees
+// them: the topology knows physical names, interceptors see logical ones.
+type logicalTopics struct{ c *conn }
+
+func (l logicalTopics) TopicName(id [16]byte) (string, bool) {
+	physical, ok := l.c.gw.topology.TopicName(id)
+	space := l.c.space()
+	if !ok || space == nil {
+		return "", false
+	}
+	return space.LogicalTopic(physical)
 }
 
 // connected runs the chain's connection interceptors once the client is

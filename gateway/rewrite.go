@@ -112,6 +112,11 @@ func (w *rewriter) rewrite(key, version int16, body, dst []byte, x *vcluster.Exc
 	if err := resp.ReadFrom(body); err != nil {
 		return dst, false, fmt.Errorf("decode %s v%d response: %w", kmsg.NameForKey(key), version, err)
 	}
+	if m, ok := resp.(*kmsg.MetadataResponse); ok {
+		// Before translation: the topology is shared by every
+		// connection and holds physical names.
+		w.topology.learnMetadata(m)
+	}
 	if x != nil {
 		if err := x.Response(resp); err != nil {
 			return dst, false, fmt.Errorf("translate %s v%d response: %w", kmsg.NameForKey(key), version, err)
@@ -124,7 +129,6 @@ func (w *rewriter) rewrite(key, version int16, body, dst []byte, x *vcluster.Exc
 	case *kmsg.ApiVersionsResponse:
 		w.narrowVersions(r, space)
 	case *kmsg.MetadataResponse:
-		w.topology.learnMetadata(r)
 		for i := range r.Brokers {
 			b := &r.Brokers[i]
 			b.Host, b.Port = w.address(b.NodeID)

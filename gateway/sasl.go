@@ -78,6 +78,7 @@ func (c *conn) authenticate(id Identity, clientIP string) (*auth.Principal, erro
 			}
 			if r, ok := resp.(*kmsg.SASLHandshakeResponse); ok && r.ErrorCode == 0 {
 				relayed = delegation{mechanism: handshakeMechanism(h, frame)}
+				c.audit.mechanism = relayed.mechanism
 			}
 		case h.key == keySaslAuthenticate && id.Delegated() && relayed.mechanism != "":
 			req, _ := decodeAuthRequest(h, frame).(*kmsg.SASLAuthenticateRequest)
@@ -105,6 +106,7 @@ func (c *conn) authenticate(id Identity, clientIP string) (*auth.Principal, erro
 			resp.SupportedMechanisms = id.Mechanisms()
 			if slices.Contains(resp.SupportedMechanisms, req.Mechanism) {
 				mechanism = req.Mechanism
+				c.audit.mechanism = mechanism
 			} else {
 				resp.ErrorCode = kerr.UnsupportedSaslMechanism.Code
 			}
@@ -130,7 +132,7 @@ func (c *conn) authenticate(id Identity, clientIP string) (*auth.Principal, erro
 				msg := err.Error()
 				resp.ErrorMessage = &msg
 				_ = c.writeAuthResponse(h, resp)
-				return nil, fmt.Errorf("%w: %s: %v", errAuthFailed, mechanism, err)
+				return nil, fmt.Errorf("%w: %s: %w", errAuthFailed, mechanism, err)
 			}
 			if err := c.writeAuthResponse(h, resp); err != nil {
 				return nil, err

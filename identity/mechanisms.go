@@ -32,10 +32,17 @@ func (c *counted) Step(in []byte) ([]byte, *auth.Principal, error) {
 		if c.id.cfg.Limiter != nil {
 			c.id.cfg.Limiter.Fail(c.ip, time.Now())
 		}
-		c.id.cfg.Log.Info("authentication failed", zap.String("client", c.ip), zap.String("mechanism", c.mechanism), zap.Error(err))
-		if !errors.Is(err, errExpired) {
-			err = errInvalid
+		var user string
+		if cl, ok := c.SASL.(claimant); ok {
+			user = cl.claimed()
 		}
+		c.id.cfg.Log.Info("authentication failed", zap.String("client", c.ip), zap.String("mechanism", c.mechanism),
+			zap.String("username", user), zap.Error(err))
+		shown := errInvalid
+		if errors.Is(err, errExpired) {
+			shown = errExpired
+		}
+		err = &gateway.Refusal{Username: user, Reason: err.Error(), Shown: shown}
 	case p != nil:
 		c.id.cfg.Log.Debug("authenticated", zap.String("client", c.ip), zap.String("mechanism", c.mechanism),
 			zap.String("username", p.Username), zap.String("vcluster", p.VCluster))
@@ -43,19 +50,29 @@ func (c *counted) Step(in []byte) ([]byte, *auth.Principal, error) {
 	return out, p, err
 }
 
+// claimant is an exchange that knows the name the client claimed, for
+// the log and the audit event of a failure.
+type claimant interface{ claimed() string }
+
 // errExpired tells the client its token expired, which it can act on.
 var errExpired = errors.New("token expired")
 
 // plainToken is SASL PLAIN whose password is a gateway token: the user
 // name must match the token's, and the token must be valid, unexpired and
 // not revoked.
-type plainToken struct{ id *Identity }
+type plainToken struct {
+	id   *Identity
+	user string // as the client sent it
+}
+
+func (x *plainToken) claimed() string { return x.user }
 
 func (x *plainToken) Step(in []byte) ([]byte, *auth.Principal, error) {
 	_, user, password, err := auth.ParsePlain(in)
 	if err != nil {
 		return nil, nil, err
 	}
+	x.user = user
 	claims, err := x.id.cfg.Keys.Verify(password, time.Now())
 	switch {
 	case errors.Is(err, auth.ErrExpired):
@@ -85,6 +102,8 @@ type scram struct {
 	srv       *auth.ScramServer
 	mechanism string
 }
+
+func (x *scram) claimed() string { return x.srv.Username() }
 
 func (x *scram) Step(in []byte) ([]byte, *auth.Principal, error) {
 	out, done, err := x.srv.Step(in)

@@ -9,6 +9,9 @@ import (
 
 // Conn is who a client connection is and where it comes from.
 type Conn struct {
+	// ID names the connection uniquely within the gateway cluster; the
+	// audit log keys a connection's events by it.
+	ID       string
 	VCluster string
 	Username string
 	Groups   []string
@@ -123,8 +126,23 @@ func (c *Call) Report(a Action, topic, reason string) {
 	s := c.chain.steps[c.step]
 	c.chain.reporter.Report(Event{
 		Action: a, Plugin: s.Plugin, Interceptor: s.Name,
-		VCluster: c.Conn.VCluster, Username: c.Conn.Username, ClientIP: c.Conn.ClientIP,
+		ConnID: c.Conn.ID, VCluster: c.Conn.VCluster, Username: c.Conn.Username, ClientIP: c.Conn.ClientIP,
 		Key: c.Key, Topic: topic, Reason: reason,
+	})
+}
+
+// Audit reports that the running interceptor saw a request it was asked
+// to record (AuditPlugin): the topic, the partitions of it the request
+// names and the consumer group, when it has one.
+func (c *Call) Audit(topic string, partitions []int32, group string) {
+	if c.chain.reporter == nil {
+		return
+	}
+	s := c.chain.steps[c.step]
+	c.chain.reporter.Report(Event{
+		Action: Audited, Plugin: s.Plugin, Interceptor: s.Name,
+		ConnID: c.Conn.ID, VCluster: c.Conn.VCluster, Username: c.Conn.Username, ClientIP: c.Conn.ClientIP,
+		Key: c.Key, Topic: topic, Partitions: partitions, Group: group,
 	})
 }
 
@@ -178,16 +196,21 @@ type Event struct {
 	Action      Action
 	Plugin      string
 	Interceptor string
-	VCluster    string
-	Username    string
-	ClientIP    string
-	Key         int16
-	Topic       string
-	Reason      string
+	// ConnID is the connection's Conn.ID.
+	ConnID   string
+	VCluster string
+	Username string
+	ClientIP string
+	Key      int16
+	Topic    string
+	Reason   string
+	// Partitions and Group are what an Audited request names.
+	Partitions []int32
+	Group      string
 }
 
-// Reporter receives the actions of interceptors: the log and metrics now,
-// the audit topic once it exists. It must not block.
+// Reporter receives the actions of interceptors: the server sends them to
+// the log, the metrics and the audit topic. It must not block.
 type Reporter interface {
 	Report(Event)
 }

@@ -22,6 +22,9 @@ const (
 	Override Action = "OVERRIDE"
 	// Throttle delays the request and reports it.
 	Throttle Action = "THROTTLE"
+	// Audited only records the request (AuditPlugin); it is not a policy
+	// action a config can choose.
+	Audited Action = "AUDIT"
 )
 
 // UnmarshalJSON accepts the four actions in any letter case.

@@ -85,6 +85,8 @@ type Config struct {
 	MembershipTimeout time.Duration
 	// Security is how clients authenticate to the gateway.
 	Security Security
+	// Audit is the audit log (GATEWAY_AUDIT_*).
+	Audit AuditConfig
 	// Embedded starts an in-process cluster of EmbeddedBrokers brokers.
 	Embedded        bool
 	EmbeddedBrokers int
@@ -117,6 +119,7 @@ func FromEnv(env backing.Env) (Config, error) {
 		HeartbeatInterval:       time.Duration(p.integer("GATEWAY_MEMBERSHIP_HEARTBEAT_MS", 2000, 100, 1<<31-1)) * time.Millisecond,
 		MembershipTimeout:       time.Duration(p.integer("GATEWAY_MEMBERSHIP_TIMEOUT_MS", 10000, 500, 1<<31-1)) * time.Millisecond,
 	}
+	cfg.Audit = auditFromEnv(&p)
 	if p.err != nil {
 		return Config{}, p.err
 	}

@@ -28,7 +28,7 @@ func (s *Server) routes() http.Handler {
 		})
 	})
 	mux.Handle("GET /metrics", s.metrics.Handler())
-	admin.New(s.config, s.cfg.AdminUsers, s.log.Named("admin")).WithCredentials(s.identity).WithInterceptors(s.pipeline).Register(mux)
+	admin.New(s.config, s.cfg.AdminUsers, s.log.Named("admin")).WithCredentials(s.identity).WithInterceptors(s.pipeline).WithAudit(s.audit).Register(mux)
 	return mux
 }
 

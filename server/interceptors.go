@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/strait-gateway/strait/audit"
 	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/pipeline"
 	_ "github.com/strait-gateway/strait/plugins/catalog" // every plugin
@@ -32,7 +33,7 @@ func (s *Server) openPipeline() {
 	s.metrics.Registry.MustRegister(actions)
 	s.pipeline = pipeline.New(pipeline.Config{
 		Log:      s.log.Named("interceptor"),
-		Reporter: &actionLog{log: sampled(s.log.Named("interceptor")), actions: actions},
+		Reporter: &actionLog{log: sampled(s.log.Named("interceptor")), actions: actions, audit: s.audit},
 		Limits:   s.limits,
 		Node:     node,
 	})
@@ -50,15 +51,20 @@ func sampled(log *zap.Logger) *zap.Logger {
 	}))
 }
 
-// actionLog reports interceptor actions to the log and the metrics, until
-// the audit topic takes them too.
+// actionLog reports interceptor actions to the metrics, the audit log and
+// (sampled) the log. What AuditPlugin records goes to the audit log only.
 type actionLog struct {
 	log     *zap.Logger
 	actions *prometheus.CounterVec
+	audit   audit.Emitter
 }
 
 func (a *actionLog) Report(e interceptor.Event) {
 	a.actions.WithLabelValues(e.Interceptor, e.Plugin, string(e.Action)).Inc()
+	a.audit.Emit(interceptorEvent(e))
+	if e.Action == interceptor.Audited {
+		return
+	}
 	a.log.Info("interceptor action",
 		zap.String("action", string(e.Action)), zap.String("interceptor", e.Interceptor), zap.String("plugin", e.Plugin),
 		zap.String("api", kmsg.NameForKey(e.Key)), zap.String("topic", e.Topic),

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/strait-gateway/strait/admin"
+	"github.com/strait-gateway/strait/audit"
 	"github.com/strait-gateway/strait/auth"
 	"github.com/strait-gateway/strait/backing"
 	"github.com/strait-gateway/strait/gateway"
@@ -47,6 +48,8 @@ type Server struct {
 	httpAddr  string
 	stop      context.CancelFunc
 	metrics   *metrics.Node
+	audit     audit.Emitter // audit.Discard when disabled
+	auditLog  *audit.Log    // nil when disabled
 }
 
 // Start brings a node up. It returns once the listeners are open; the
@@ -76,6 +79,9 @@ func (s *Server) start(ctx context.Context) error {
 		return fmt.Errorf("server: backing client: %w", err)
 	}
 	s.client = client
+	if err := s.openAudit(ctx, cfg); err != nil {
+		return err
+	}
 	if err := s.openConfig(ctx, cfg); err != nil {
 		return err
 	}
@@ -121,6 +127,7 @@ func (s *Server) start(ctx context.Context) error {
 		TLS:           cfg.Security.TLS,
 		Identity:      s.identity,
 		Interceptors:  s.pipeline,
+		Audit:         s.audit,
 	}, dialer.NewDialer(), topology, s.log.Named("gateway"))
 	if err := s.gateway.Listen(); err != nil {
 		return err
@@ -198,6 +205,7 @@ func (s *Server) openConfig(ctx context.Context, cfg Config) error {
 			ReplicationFactor: cfg.ConfigReplicationFactor,
 			Log:               s.log.Named("store"),
 			Metrics:           s.metrics.Store,
+			Observe:           s.configOutcome,
 		}, resource.Decode)
 		if err == nil {
 			s.config = st
@@ -216,15 +224,12 @@ func (s *Server) openConfig(ctx context.Context, cfg Config) error {
 // join announces the node to the other nodes of its gateway cluster.
 func (s *Server) join(ctx context.Context, cfg Config, r gateway.Routing) error {
 	self := membership.Member{
-		Node:        cfg.NodeID,
+		Node:        cfg.nodeName(),
 		Host:        r.AdvertisedHost,
 		PortStart:   r.PortStart,
 		PortCount:   r.PortCount,
 		MinBrokerID: r.MinBrokerID,
 		Rack:        cfg.RackID,
-	}
-	if self.Node == "" {
-		self.Node = net.JoinHostPort(r.AdvertisedHost, strconv.Itoa(r.PortStart))
 	}
 	interval, timeout := cfg.HeartbeatInterval, cfg.MembershipTimeout
 	if interval == 0 {
@@ -321,6 +326,11 @@ func (s *Server) closeBacking() {
 	lctx, lcancel := context.WithTimeout(context.Background(), time.Second)
 	s.limits.Close(lctx) // nil-safe
 	lcancel()
+	if s.auditLog != nil {
+		actx, acancel := context.WithTimeout(context.Background(), 2*time.Second)
+		s.auditLog.Close(actx)
+		acancel()
+	}
 	if s.members != nil {
 		s.members.Close()
 	}

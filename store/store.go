@@ -55,6 +55,22 @@ type Config struct {
 	// Metrics receives the store's metrics under its topic's name; nil
 	// keeps them unregistered.
 	Metrics *metrics.Store
+	// Observe, when set, is told what became of every record read (control
+	// records aside), in topic order, from the follower goroutine. It
+	// must be quick.
+	Observe func(Outcome)
+}
+
+// Outcome is what the store did with one record.
+type Outcome struct {
+	Offset int64
+	Key    []byte
+	// Value is nil for a tombstone.
+	Value []byte
+	// Err says why the record was rejected; nil when it was applied.
+	Err error
+	// Loading is set for records read while Open loaded the topic.
+	Loading bool
 }
 
 // rejectMemory is how many offsets back the reasons for rejected records
@@ -71,6 +87,8 @@ type Store[V any] struct {
 
 	snap     atomic.Pointer[Snapshot[V]]
 	rejected atomic.Int64
+
+	loaded int64 // the topic's end when Open read it
 
 	mu       sync.Mutex
 	applied  int64 // next offset to apply (the topic has one partition)
@@ -111,6 +129,7 @@ func Open[V any](ctx context.Context, clientOpts []kgo.Opt, cfg Config, decode D
 		return nil, err
 	}
 	s.metrics.Lag.Set(float64(end))
+	s.loaded = end
 	s.client, err = kgo.NewClient(append(clientOpts,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: {0: kgo.NewOffset().AtStart()}}),
 		kgo.DefaultProduceTopic(cfg.Topic),
@@ -208,27 +227,14 @@ func (s *Store[V]) follow(ctx context.Context) {
 			if r.Attrs.IsControl() {
 				return
 			}
-			key := string(r.Key)
-			if r.Value == nil {
-				s.metrics.Applied.Inc()
-				if _, ok := entries[key]; ok {
-					delete(entries, key)
-					changed = true
-				}
-				return
-			}
-			v, err := s.decode(r.Key, r.Value)
+			applied, err := s.apply(entries, r)
 			if err != nil {
-				s.rejected.Add(1)
-				s.metrics.Rejected.Inc()
 				rejects[r.Offset] = err
-				s.log.Error("config record rejected; the previous value stays in force",
-					zap.Int64("offset", r.Offset), zap.ByteString("key", r.Key), zap.Error(err))
-				return
 			}
-			s.metrics.Applied.Inc()
-			entries[key] = v
-			changed = true
+			changed = changed || applied
+			if s.cfg.Observe != nil {
+				s.cfg.Observe(Outcome{Offset: r.Offset, Key: r.Key, Value: r.Value, Err: err, Loading: r.Offset < s.loaded})
+			}
 		})
 		if last < 0 {
 			continue
@@ -263,6 +269,29 @@ func (s *Store[V]) follow(ctx context.Context) {
 		s.changed = make(chan struct{})
 		s.mu.Unlock()
 	}
+}
+
+// apply validates one record into entries. It reports whether entries
+// changed, or why the record is rejected.
+func (s *Store[V]) apply(entries map[string]V, r *kgo.Record) (bool, error) {
+	key := string(r.Key)
+	if r.Value == nil {
+		s.metrics.Applied.Inc()
+		_, ok := entries[key]
+		delete(entries, key)
+		return ok, nil
+	}
+	v, err := s.decode(r.Key, r.Value)
+	if err != nil {
+		s.rejected.Add(1)
+		s.metrics.Rejected.Inc()
+		s.log.Error("config record rejected; the previous value stays in force",
+			zap.Int64("offset", r.Offset), zap.ByteString("key", r.Key), zap.Error(err))
+		return false, err
+	}
+	s.metrics.Applied.Inc()
+	entries[key] = v
+	return true, nil
 }
 
 // Snapshot returns the current state.

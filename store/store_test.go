@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,5 +177,49 @@ func TestTransactionalWrites(t *testing.T) {
 	got := open(t, opts).Snapshot().Entries
 	if len(got) != 1 || got["committed"].Count != 2 {
 		t.Fatalf("state after one aborted and one committed transaction: %v", got)
+	}
+}
+
+// TestObserve checks that every record's outcome is reported in order,
+// and that records read at start-up are marked as loading.
+func TestObserve(t *testing.T) {
+	opts := newCluster(t)
+	writer := open(t, opts)
+	for _, r := range [][2]string{{"a", `{"count":1}`}, {"b", `{"count":0}`}} {
+		_ = put(t, writer, r[0], r[1])
+	}
+	var seen []Outcome
+	var mu sync.Mutex
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := Open(ctx, opts, Config{Topic: "_strait_test_config", Log: zaptest.NewLogger(t), Observe: func(o Outcome) {
+		mu.Lock()
+		seen = append(seen, o)
+		mu.Unlock()
+	}}, decodeItem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	_ = put(t, s, "a", "")
+	_ = put(t, s, "c", `not json`)
+
+	mu.Lock()
+	defer mu.Unlock()
+	want := []struct {
+		offset   int64
+		key      string
+		rejected bool
+		loading  bool
+		tomb     bool
+	}{{0, "a", false, true, false}, {1, "b", true, true, false}, {2, "a", false, false, true}, {3, "c", true, false, false}}
+	if len(seen) != len(want) {
+		t.Fatalf("%d outcomes, want %d: %+v", len(seen), len(want), seen)
+	}
+	for i, w := range want {
+		o := seen[i]
+		if o.Offset != w.offset || string(o.Key) != w.key || (o.Err != nil) != w.rejected || o.Loading != w.loading || (o.Value == nil) != w.tomb {
+			t.Errorf("outcome %d = %+v, want %+v", i, o, w)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/strait-gateway/strait/admin"
+	"github.com/strait-gateway/strait/audit"
 	"github.com/strait-gateway/strait/resource"
 	"github.com/strait-gateway/strait/store"
 )
@@ -28,6 +29,12 @@ var Users = []admin.User{
 // stops when the test ends.
 func Handler(t testing.TB) http.Handler {
 	t.Helper()
+	return AuditedHandler(t, audit.Discard)
+}
+
+// AuditedHandler is Handler with the API's audit events sent to e.
+func AuditedHandler(t testing.TB, e audit.Emitter) http.Handler {
+	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +49,6 @@ func Handler(t testing.TB) http.Handler {
 	}
 	t.Cleanup(st.Close)
 	mux := http.NewServeMux()
-	admin.New(st, Users, zaptest.NewLogger(t)).Register(mux)
+	admin.New(st, Users, zaptest.NewLogger(t)).WithAudit(e).Register(mux)
 	return mux
 }
