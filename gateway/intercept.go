@@ -57,7 +57,10 @@ func (l logicalTopics) TopicName(id [16]byte) (string, bool) {
 	if !ok || space == nil {
 		return "", false
 	}
-	return space.LogicalTopic(physical)
+	if logical, ok := space.LogicalTopic(physical); ok {
+		return logical, true
+	}
+	return "", false
 }
 
 // connected runs the chain's connection interceptors once the client is

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/binary"
 	"io"
 	"net"
@@ -8,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
+	"github.com/strait-gateway/strait/auth"
 	"github.com/strait-gateway/strait/interceptor"
 )
 
@@ -117,5 +121,44 @@ func TestInterceptedFramePath(t *testing.T) {
 	case got := <-clientIDs:
 		t.Errorf("a refused request reached the broker: %s", got)
 	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestTopicIDsNamedPerVirtualCluster checks that the shared topology keeps
+// physical names however tenants ask for Metadata, and that interceptors
+// of a tenant's connection see its logical names only.
+func TestTopicIDsNamedPerVirtualCluster(t *testing.T) {
+	tg := startSASLGateway(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a := tg.client(t, plainLogin("team-a/alice", "secret"), kgo.DefaultProduceTopic("orders"), kgo.AllowAutoTopicCreation())
+	b := tg.client(t, plainLogin("team-b/bob", "secret"), kgo.DefaultProduceTopic("orders"), kgo.AllowAutoTopicCreation())
+	for _, cl := range []*kgo.Client{a, b} {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("x")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	topics, err := kadm.NewClient(tg.client(t, plainLogin("ops", "secret"))).ListTopics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idA, idB := topics["team-a.orders"].ID, topics["team-b.orders"].ID
+	// Tenant a asks for Metadata last: its logical answer must not
+	// rename the ids in the shared topology.
+	if _, err := kadm.NewClient(a).ListTopics(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if name, _ := tg.gw.topology.TopicName(idA); name != "team-a.orders" {
+		t.Fatalf("topology names %x %q, want the physical name", idA, name)
+	}
+	alice := &conn{gw: tg.gw, principal: auth.Principal{VCluster: "team-a", Username: "alice"}, authenticated: true}
+	for _, tc := range []struct {
+		id   [16]byte
+		name string
+		ok   bool
+	}{{idA, "orders", true}, {idB, "", false}, {[16]byte{9}, "", false}} {
+		if name, ok := (logicalTopics{alice}).TopicName(tc.id); name != tc.name || ok != tc.ok {
+			t.Errorf("team-a sees %x as %q %v, want %q %v", tc.id, name, ok, tc.name, tc.ok)
+		}
 	}
 }
