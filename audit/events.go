@@ -83,6 +83,8 @@ type ConfigData struct {
 // InterceptorData is the data of the interceptor events and of
 // RequestAudited.
 type InterceptorData struct {
+	// Connection carries the id and the client's IP address; the
+	// connection's opened event has its port and listener.
 	Connection  Connection `json:"connection"`
 	Principal   Principal  `json:"principal"`
 	Interceptor string     `json:"interceptor"`

@@ -84,6 +84,9 @@ func (s *Server) openAudit(ctx context.Context, cfg Config) error {
 	if a.ReplicationFactor == 0 {
 		a.ReplicationFactor = cfg.ConfigReplicationFactor
 	}
+	if a.ReplicationFactor == 0 {
+		a.ReplicationFactor = -1 // the broker default, as for the config topic
+	}
 	if a.Retention == 0 {
 		a.Retention = 7 * 24 * time.Hour
 	}
@@ -98,7 +101,7 @@ func (s *Server) openAudit(ctx context.Context, cfg Config) error {
 		ReplicationFactor: a.ReplicationFactor,
 		Retention:         a.Retention,
 		Buffer:            a.Buffer,
-		Source:            "strait://" + cfg.ClusterID + "/" + url.PathEscape(cfg.nodeName()),
+		Source:            "strait://" + cfg.clusterName() + "/" + url.PathEscape(cfg.nodeName()),
 		Log:               s.log.Named("audit"),
 		Registry:          s.metrics.Registry,
 	})

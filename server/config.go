@@ -214,11 +214,15 @@ func (c Config) MembersTopic() string { return c.internalTopic("members") }
 
 // internalTopic names one of the gateway cluster's internal topics.
 func (c Config) internalTopic(purpose string) string {
-	id := c.ClusterID
-	if id == "" {
-		id = "gateway"
+	return "_strait_" + c.clusterName() + "_" + purpose
+}
+
+// clusterName is the gateway cluster's id, "gateway" when none is set.
+func (c Config) clusterName() string {
+	if c.ClusterID == "" {
+		return "gateway"
 	}
-	return "_strait_" + id + "_" + purpose
+	return c.ClusterID
 }
 
 // parser reads typed settings and keeps the first error.
