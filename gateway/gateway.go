@@ -203,7 +203,7 @@ func (g *Gateway) serveClient(client net.Conn, node int32, s *session) error {
 		if r := g.cfg.Routing; r.Mode == HostRouting {
 			name := tc.ConnectionState().ServerName
 			node = r.serverNameBroker(name)
-			log = g.log.With(zap.String("client", client.RemoteAddr().String()), zap.String("serverName", name), zap.Int32("broker", node))
+			log = g.log.With(zap.String("client", client.RemoteAddr().String()), zap.String("serverName", name), zap.Int32("broker", node), zap.String("connection", s.conn.ID))
 		}
 	}
 	var upstream net.Conn
