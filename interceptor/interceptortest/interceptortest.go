@@ -1,6 +1,7 @@
-// Package interceptortest registers a plugin for tests of code that stores
-// and serves Interceptor resources without running them: pluginClass "p"
-// accepts any JSON object as its config and does nothing.
+// Package interceptortest supports tests. It registers a plugin for tests of
+// code that stores and serves Interceptor resources without running them:
+// pluginClass "p" accepts any JSON object as its config and does nothing.
+// Events records what a chain reports, for tests of plugins.
 package interceptortest
 
 import (

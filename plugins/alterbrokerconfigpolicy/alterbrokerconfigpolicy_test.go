@@ -9,11 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events []interceptor.Event
-
-func (e *events) Report(ev interceptor.Event) { *e = append(*e, ev) }
 
 func TestRules(t *testing.T) {
 	pv := kerr.PolicyViolation.Code
@@ -43,8 +40,8 @@ func TestRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ev events
-			ch := interceptor.NewChain(1, []interceptor.Step{{Name: "b", Plugin: p.Name, Priority: 1, Interceptor: inst}}, &ev, interceptor.Node{})
+			rec := &interceptortest.Events{}
+			ch := interceptor.NewChain(1, []interceptor.Step{{Name: "b", Plugin: p.Name, Priority: 1, Interceptor: inst}}, rec, interceptor.Node{})
 			req := kmsg.NewPtrIncrementalAlterConfigsRequest()
 			req.Resources = []kmsg.IncrementalAlterConfigsRequestResource{{ResourceType: c.typ, ResourceName: "1",
 				Configs: []kmsg.IncrementalAlterConfigsRequestResourceConfig{{Name: c.key, Value: kmsg.StringPtr(c.value)}}}}
@@ -59,6 +56,7 @@ func TestRules(t *testing.T) {
 			if c.code == 0 && *req.Resources[0].Configs[0].Value != c.forwarded {
 				t.Errorf("forwarded %s, want %s", *req.Resources[0].Configs[0].Value, c.forwarded)
 			}
+			ev := rec.List()
 			if (len(ev) == 1) != (c.action != "") || len(ev) > 1 || (len(ev) == 1 && ev[0].Action != c.action) {
 				t.Errorf("events %+v, want %s", ev, c.action)
 			}

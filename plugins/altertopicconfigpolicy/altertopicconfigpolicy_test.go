@@ -10,19 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events []interceptor.Event
-
-func (e *events) Report(ev interceptor.Event) { *e = append(*e, ev) }
-
-func (e events) String() string {
-	var out []string
-	for _, ev := range e {
-		out = append(out, string(ev.Action)+":"+ev.Topic)
-	}
-	return strings.Join(out, ",")
-}
 
 // set is one incremental change: op, name, value.
 type set struct {
@@ -34,7 +23,7 @@ type set struct {
 // the broker "1", unchanged) through a chain of one AlterTopicConfigPolicy
 // and a broker that applies whatever reaches it. It returns the forwarded
 // topic configs (nil when refused) and the topic's answer.
-func run(t *testing.T, config string, changes ...set) (forwarded []kmsg.IncrementalAlterConfigsRequestResourceConfig, code int16, ev events) {
+func run(t *testing.T, config string, changes ...set) (forwarded []kmsg.IncrementalAlterConfigsRequestResourceConfig, code int16, ev *interceptortest.Events) {
 	t.Helper()
 	p, ok := interceptor.Lookup("io.conduktor.gateway.interceptor.safeguard.AlterTopicConfigPolicyPlugin")
 	if !ok {
@@ -44,7 +33,8 @@ func run(t *testing.T, config string, changes ...set) (forwarded []kmsg.Incremen
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "alter", Plugin: p.Name, Priority: 1, Interceptor: inst}}, &ev, interceptor.Node{})
+	ev = &interceptortest.Events{}
+	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "alter", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
 	req.SetVersion(1)
 	res := kmsg.IncrementalAlterConfigsRequestResource{ResourceType: kmsg.ConfigResourceTypeTopic, ResourceName: "t"}
@@ -129,8 +119,8 @@ func TestLegacyAlterConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev events
-	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "alter", Plugin: p.Name, Interceptor: inst}}, &ev, interceptor.Node{})
+	ev := &interceptortest.Events{}
+	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "alter", Plugin: p.Name, Interceptor: inst}}, ev, interceptor.Node{})
 	req := kmsg.NewPtrAlterConfigsRequest()
 	for _, n := range []string{"a", "b"} {
 		v := "60000"

@@ -7,25 +7,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
 
 // show writes an event as group|topic|partitions, "-" for a whole topic.
 func show(ev interceptor.Event) string {
@@ -68,7 +57,7 @@ func run(t *testing.T, config string, cn *interceptor.Conn, req kmsg.Request) []
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &events{}
+	ev := &interceptortest.Events{}
 	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "t", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 	if !ch.Intercepts(req.Key()) {
 		return nil
@@ -88,7 +77,7 @@ func run(t *testing.T, config string, cn *interceptor.Conn, req kmsg.Request) []
 		t.Error("the request changed")
 	}
 	var out []string
-	for _, e := range ev.list {
+	for _, e := range ev.List() {
 		if e.Action != interceptor.Audited || e.Plugin != "AuditPlugin" || e.Interceptor != "t" ||
 			e.Key != req.Key() || e.ConnID != cn.ID || e.Username != cn.Username || e.VCluster != cn.VCluster {
 			t.Errorf("event %+v does not describe the call", e)

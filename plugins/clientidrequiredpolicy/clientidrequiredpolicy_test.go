@@ -10,11 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events []interceptor.Event
-
-func (e *events) Report(ev interceptor.Event) { *e = append(*e, ev) }
 
 func TestClientID(t *testing.T) {
 	for _, c := range []struct {
@@ -45,8 +42,8 @@ func TestClientID(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ev events
-			ch := interceptor.NewChain(1, []interceptor.Step{{Name: "c", Plugin: p.Name, Priority: 1, Interceptor: inst}}, &ev, interceptor.Node{})
+			rec := &interceptortest.Events{}
+			ch := interceptor.NewChain(1, []interceptor.Step{{Name: "c", Plugin: p.Name, Priority: 1, Interceptor: inst}}, rec, interceptor.Node{})
 			if !ch.Intercepts(c.key) {
 				t.Fatalf("key %d not subscribed", c.key)
 			}
@@ -61,6 +58,7 @@ func TestClientID(t *testing.T) {
 					t.Errorf("refusal %+v", m)
 				}
 			}
+			ev := rec.List()
 			if len(ev) > 1 || (len(ev) == 1) != (c.action != "") || (len(ev) == 1 && ev[0].Action != c.action) {
 				t.Errorf("events %+v, want %s", ev, c.action)
 			}

@@ -2,7 +2,6 @@ package consumergrouppolicy
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -10,19 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events []interceptor.Event
-
-func (e *events) Report(ev interceptor.Event) { *e = append(*e, ev) }
-
-func (e events) String() string {
-	var out []string
-	for _, ev := range e {
-		out = append(out, string(ev.Action)+":"+ev.Topic)
-	}
-	return strings.Join(out, ",")
-}
 
 func join(group, member string, instance *string, session, rebalance int32) *kmsg.JoinGroupRequest {
 	r := kmsg.NewPtrJoinGroupRequest()
@@ -71,8 +59,8 @@ func TestRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ev events
-			ch := interceptor.NewChain(1, []interceptor.Step{{Name: "g", Plugin: p.Name, Priority: 1, Interceptor: inst}}, &ev, interceptor.Node{})
+			ev := &interceptortest.Events{}
+			ch := interceptor.NewChain(1, []interceptor.Step{{Name: "g", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 			c.req.SetVersion(5)
 			call := ch.Begin(&interceptor.Conn{VCluster: "passthrough"}, c.req.Key(), 5, nil, time.Now())
 			forwarded := call.Request(c.req)

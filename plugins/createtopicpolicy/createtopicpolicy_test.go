@@ -3,7 +3,6 @@ package createtopicpolicy
 import (
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,26 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
-
-func (e *events) actions() string {
-	var out []string
-	for _, ev := range e.list {
-		out = append(out, string(ev.Action)+":"+ev.Topic)
-	}
-	return strings.Join(out, ",")
-}
 
 func topic(name string, partitions int32, rf int16, configs ...string) kmsg.CreateTopicsRequestTopic {
 	t := kmsg.NewCreateTopicsRequestTopic()
@@ -45,7 +26,7 @@ func topic(name string, partitions int32, rf int16, configs ...string) kmsg.Crea
 
 // run passes a CreateTopics request through a chain of one CreateTopicPolicy
 // and a broker that creates whatever reaches it.
-func run(t *testing.T, config string, topics ...kmsg.CreateTopicsRequestTopic) (forwarded []kmsg.CreateTopicsRequestTopic, resp *kmsg.CreateTopicsResponse, ev *events) {
+func run(t *testing.T, config string, topics ...kmsg.CreateTopicsRequestTopic) (forwarded []kmsg.CreateTopicsRequestTopic, resp *kmsg.CreateTopicsResponse, ev *interceptortest.Events) {
 	t.Helper()
 	p, ok := interceptor.Lookup("io.conduktor.gateway.interceptor.safeguard.CreateTopicPolicyPlugin")
 	if !ok {
@@ -55,7 +36,7 @@ func run(t *testing.T, config string, topics ...kmsg.CreateTopicsRequestTopic) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev = &events{}
+	ev = &interceptortest.Events{}
 	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "policy", Plugin: p.Name, Interceptor: inst}}, ev, interceptor.Node{})
 	req := kmsg.NewPtrCreateTopicsRequest()
 	req.SetVersion(7)
@@ -98,8 +79,8 @@ func TestSeedExample(t *testing.T) {
 			t.Errorf("message %v", a.ErrorMessage)
 		}
 	}
-	if ev.actions() != "BLOCK:big" {
-		t.Errorf("events %s", ev.actions())
+	if ev.String() != "BLOCK:big" {
+		t.Errorf("events %s", ev.String())
 	}
 }
 
@@ -140,7 +121,7 @@ func TestRules(t *testing.T) {
 			if c.refused && codes(resp)[c.topic.Topic] != kerr.PolicyViolation.Code {
 				t.Errorf("no POLICY_VIOLATION answer: %v", codes(resp))
 			}
-			if got := ev.actions(); got != c.events {
+			if got := ev.String(); got != c.events {
 				t.Errorf("events %q, want %q", got, c.events)
 			}
 			if c.check != nil && !c.check(forwarded[0]) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,19 +11,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 	"github.com/strait-gateway/strait/records"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
 
 // batch encodes a batch of values v0…v(n-1) at base offset base, with a
 // producer id when pid ≥ 0, lz4-compressed as a client sends it.
@@ -81,7 +70,7 @@ func values(t *testing.T, data []byte) []string {
 	return out
 }
 
-func chain(t *testing.T, config string, roll func(int) int) (*interceptor.Chain, *events) {
+func chain(t *testing.T, config string, roll func(int) int) (*interceptor.Chain, *interceptortest.Events) {
 	t.Helper()
 	p, ok := interceptor.Lookup("io.conduktor.gateway.interceptor.chaos.DuplicateMessagesPlugin")
 	if !ok {
@@ -92,7 +81,7 @@ func chain(t *testing.T, config string, roll func(int) int) (*interceptor.Chain,
 		t.Fatal(err)
 	}
 	inst.(*chaos).roll = roll
-	ev := &events{}
+	ev := &interceptortest.Events{}
 	return interceptor.NewChain(1, []interceptor.Step{{Name: "t", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{}), ev
 }
 
@@ -131,8 +120,8 @@ func TestConsume(t *testing.T) {
 				t.Errorf("franz-go reads %d records (%v), want %d: it skips offsets it has read", len(fp.Records), fp.Err, tc.franz)
 			}
 			dup := len(tc.want) > 2
-			if dup != (len(ev.list) == 1) || dup && (ev.list[0].Action != interceptor.Override || ev.list[0].Topic != "orders") {
-				t.Errorf("events %+v", ev.list)
+			if dup != (len(ev.List()) == 1) || dup && (ev.List()[0].Action != interceptor.Override || ev.List()[0].Topic != "orders") {
+				t.Errorf("events %+v", ev.List())
 			}
 		})
 	}
@@ -172,8 +161,8 @@ func TestProduce(t *testing.T) {
 				}
 				return nil
 			})
-			if tc.action == "" && len(ev.list) > 0 || tc.action != "" && (len(ev.list) != 1 || ev.list[0].Action != tc.action) {
-				t.Errorf("events %+v, want one %s", ev.list, tc.action)
+			if tc.action == "" && len(ev.List()) > 0 || tc.action != "" && (len(ev.List()) != 1 || ev.List()[0].Action != tc.action) {
+				t.Errorf("events %+v, want one %s", ev.List(), tc.action)
 			}
 		})
 	}

@@ -9,7 +9,6 @@ import (
 	"hash/crc32"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,19 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 	"github.com/strait-gateway/strait/records"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
 
 // batch encodes one producer batch of records with the given headers.
 func batch(t testing.TB, codec kgo.CompressionCodec, values []string, headers ...kmsg.Header) []byte {
@@ -69,7 +58,7 @@ func produce(topics map[string][]byte) *kmsg.ProduceRequest {
 	return req
 }
 
-func run(t *testing.T, config string, req *kmsg.ProduceRequest) *events {
+func run(t *testing.T, config string, req *kmsg.ProduceRequest) *interceptortest.Events {
 	t.Helper()
 	p, ok := interceptor.Lookup("io.conduktor.gateway.interceptor.DynamicHeaderInjectionPlugin")
 	if !ok {
@@ -79,7 +68,7 @@ func run(t *testing.T, config string, req *kmsg.ProduceRequest) *events {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &events{}
+	ev := &interceptortest.Events{}
 	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "inject", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{Host: "gw1"})
 	id := "app-7"
 	call := ch.Begin(&interceptor.Conn{VCluster: "passthrough", Username: "alice", ClientIP: "10.0.0.5"}, req.Key(), 9, &id, time.Now())
@@ -133,8 +122,8 @@ func TestInjection(t *testing.T) {
 			ev := run(t, tc.config, req)
 			got := headers(t, req.Topics[0].Partitions[0].Records)
 			if tc.want == "" {
-				if !bytes.Equal(req.Topics[0].Partitions[0].Records, orders) || len(ev.list) != 0 {
-					t.Errorf("an unchanged batch was re-encoded or reported: %v", ev.list)
+				if !bytes.Equal(req.Topics[0].Partitions[0].Records, orders) || len(ev.List()) != 0 {
+					t.Errorf("an unchanged batch was re-encoded or reported: %v", ev.List())
 				}
 			} else if len(got) != 2 || got[0] != tc.want || got[1] != tc.want {
 				t.Errorf("orders headers %q, want %q", got, tc.want)
@@ -142,8 +131,8 @@ func TestInjection(t *testing.T) {
 			if strings.Contains(tc.config, `"topic":"orders"`) && !bytes.Equal(req.Topics[1].Partitions[0].Records, logs) {
 				t.Error("a topic outside the pattern changed")
 			}
-			if tc.want != "" && (len(ev.list) == 0 || ev.list[0].Action != interceptor.Override || ev.list[0].Topic != "orders") {
-				t.Errorf("events %+v", ev.list)
+			if tc.want != "" && (len(ev.List()) == 0 || ev.List()[0].Action != interceptor.Override || ev.List()[0].Topic != "orders") {
+				t.Errorf("events %+v", ev.List())
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package fetchpolicy
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -10,19 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events []interceptor.Event
-
-func (e *events) Report(ev interceptor.Event) { *e = append(*e, ev) }
-
-func (e events) String() string {
-	var out []string
-	for _, ev := range e {
-		out = append(out, string(ev.Action)+":"+ev.Topic)
-	}
-	return strings.Join(out, ",")
-}
 
 // ids resolves topic ids as the gateway's metadata cache does.
 type ids map[[16]byte]string
@@ -75,8 +63,8 @@ func TestRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ev events
-			ch := interceptor.NewChain(1, []interceptor.Step{{Name: "f", Plugin: p.Name, Priority: 1, Interceptor: inst}}, &ev, interceptor.Node{})
+			ev := &interceptortest.Events{}
+			ch := interceptor.NewChain(1, []interceptor.Step{{Name: "f", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 			c.req.SetVersion(c.version)
 			conn := &interceptor.Conn{VCluster: "passthrough", Topics: ids{id: "a", [16]byte{2}: "pay-eu"}}
 			call := ch.Begin(conn, c.req.Key(), c.version, nil, time.Now())

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,19 +11,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 	"github.com/strait-gateway/strait/records"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
 
 // batch encodes a gzip batch at base offset base with values, a nil value
 // being a tombstone.
@@ -49,7 +38,7 @@ func batch(t *testing.T, base int64, values ...[]byte) []byte {
 
 // fetch runs a fetch response of topic orders (by id, as Fetch v13
 // names it) through the interceptor and returns what franz-go reads.
-func fetch(t *testing.T, config string, data []byte) ([]*kgo.Record, *events, []byte) {
+func fetch(t *testing.T, config string, data []byte) ([]*kgo.Record, *interceptortest.Events, []byte) {
 	t.Helper()
 	p, ok := interceptor.Lookup("io.conduktor.gateway.interceptor.chaos.FetchSimulateMessageCorruptionPlugin")
 	if !ok {
@@ -64,7 +53,7 @@ func fetch(t *testing.T, config string, data []byte) ([]*kgo.Record, *events, []
 			b[i] = '#'
 		}
 	}
-	ev := &events{}
+	ev := &interceptortest.Events{}
 	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "t", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 	call := ch.Begin(&interceptor.Conn{VCluster: "passthrough", Topics: ids{{1}: "orders"}}, kmsg.Fetch.Int16(), 13, nil, time.Now())
 	resp := kmsg.NewPtrFetchResponse()
@@ -116,8 +105,8 @@ func TestCorruption(t *testing.T) {
 			if !changed && !bytes.Equal(out, data) {
 				t.Error("unchanged records were re-encoded")
 			}
-			if changed != (len(ev.list) == 1) || changed && (ev.list[0].Action != interceptor.Override || ev.list[0].Topic != "orders") {
-				t.Errorf("events %+v", ev.list)
+			if changed != (len(ev.List()) == 1) || changed && (ev.List()[0].Action != interceptor.Override || ev.List()[0].Topic != "orders") {
+				t.Errorf("events %+v", ev.List())
 			}
 		})
 	}

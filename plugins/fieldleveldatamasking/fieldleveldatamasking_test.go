@@ -15,12 +15,9 @@ import (
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 	"github.com/strait-gateway/strait/records"
 )
-
-type events []interceptor.Event
-
-func (e *events) Report(ev interceptor.Event) { *e = append(*e, ev) }
 
 // batch encodes values as one uncompressed record batch.
 func batch(values ...string) []byte {
@@ -80,22 +77,22 @@ type ids map[[16]byte]string
 
 func (m ids) TopicName(id [16]byte) (string, bool) { n, ok := m[id]; return n, ok }
 
-func run(t *testing.T, config string, resp *kmsg.FetchResponse) events {
+func run(t *testing.T, config string, resp *kmsg.FetchResponse) []interceptor.Event {
 	t.Helper()
 	p, _ := interceptor.Lookup("FieldLevelDataMasking")
 	inst, err := p.New(json.RawMessage(config), interceptor.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev events
-	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "mask", Plugin: p.Name, Priority: 1, Interceptor: inst}}, &ev, interceptor.Node{})
+	ev := &interceptortest.Events{}
+	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "mask", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 	conn := &interceptor.Conn{VCluster: "passthrough", Topics: ids{{7}: "pii"}}
 	call := ch.Begin(conn, kmsg.Fetch.Int16(), resp.Version, nil, time.Now())
 	if !call.HasResponse() {
 		t.Fatal("fetch responses not subscribed")
 	}
 	call.Response(resp)
-	return ev
+	return ev.List()
 }
 
 func TestFetchFailFetch(t *testing.T) {

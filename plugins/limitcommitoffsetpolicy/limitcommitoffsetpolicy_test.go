@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,30 +14,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 	"github.com/strait-gateway/strait/limits"
 	"github.com/strait-gateway/strait/store"
 )
 
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
-
-func (e *events) actions() string {
-	var out []string
-	for _, ev := range e.list {
-		out = append(out, string(ev.Action))
-	}
-	return strings.Join(out, ",")
-}
-
-func chain(t *testing.T, config string, lim interceptor.Limits) (*interceptor.Chain, *events) {
+func chain(t *testing.T, config string, lim interceptor.Limits) (*interceptor.Chain, *interceptortest.Events) {
 	t.Helper()
 	p, ok := interceptor.Lookup("io.conduktor.gateway.interceptor.safeguard.LimitCommitOffsetPolicyPlugin")
 	if !ok {
@@ -48,7 +29,7 @@ func chain(t *testing.T, config string, lim interceptor.Limits) (*interceptor.Ch
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &events{}
+	ev := &interceptortest.Events{}
 	return interceptor.NewChain(1, []interceptor.Step{{Name: "commits", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{}), ev
 }
 
@@ -104,8 +85,8 @@ func TestActions(t *testing.T) {
 			if call.Throttled() != c.throttle {
 				t.Errorf("throttle %v, want %v", call.Throttled(), c.throttle)
 			}
-			if ev.actions() != c.events {
-				t.Errorf("events %q, want %q", ev.actions(), c.events)
+			if ev.Actions() != c.events {
+				t.Errorf("events %q, want %q", ev.Actions(), c.events)
 			}
 		})
 	}
@@ -129,7 +110,7 @@ func TestBucketPerGroup(t *testing.T) {
 func TestWithoutLimits(t *testing.T) {
 	ch, ev := chain(t, `{"maximumCommitsPerMinute":1}`, nil)
 	commit(ch, "g")
-	if _, refused := commit(ch, "g"); refused == nil || ev.actions() != "BLOCK" {
+	if _, refused := commit(ch, "g"); refused == nil || ev.Actions() != "BLOCK" {
 		t.Fatal("the node-local fallback does not limit")
 	}
 }

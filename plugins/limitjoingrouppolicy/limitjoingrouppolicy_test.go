@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,21 +11,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 	"github.com/strait-gateway/strait/limits"
 )
 
-type events struct {
-	mu   sync.Mutex
-	list []string
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, string(ev.Action))
-	e.mu.Unlock()
-}
-
-func chain(t *testing.T, config string) (*interceptor.Chain, *events) {
+func chain(t *testing.T, config string) (*interceptor.Chain, *interceptortest.Events) {
 	t.Helper()
 	p, ok := interceptor.Lookup("io.conduktor.gateway.interceptor.safeguard.LimitJoinGroupPolicyPlugin")
 	if !ok {
@@ -36,7 +25,7 @@ func chain(t *testing.T, config string) (*interceptor.Chain, *events) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &events{}
+	ev := &interceptortest.Events{}
 	return interceptor.NewChain(1, []interceptor.Step{{Name: "joins", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{}), ev
 }
 
@@ -77,7 +66,7 @@ func TestActions(t *testing.T) {
 			if call.Throttled() != c.throttle {
 				t.Errorf("throttle %v, want %v", call.Throttled(), c.throttle)
 			}
-			if got := strings.Join(ev.list, ","); got != c.events {
+			if got := ev.Actions(); got != c.events {
 				t.Errorf("events %q, want %q", got, c.events)
 			}
 		})

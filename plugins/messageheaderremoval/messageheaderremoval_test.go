@@ -7,7 +7,6 @@ import (
 	"errors"
 	"hash/crc32"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,18 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
 
 // batch encodes a batch as a broker stores it: base offset, codec, and
 // two records with the given header keys.
@@ -59,7 +48,7 @@ func (m ids) TopicName(id [16]byte) (string, bool) { n, ok := m[id]; return n, o
 // run passes a fetch response with topics orders (by id) and logs through
 // the interceptor and returns, per topic, the header keys the consumer
 // reads, as franz-go parses them.
-func run(t *testing.T, config string, orders, logs []byte) (map[string]string, *events, *kmsg.FetchResponse) {
+func run(t *testing.T, config string, orders, logs []byte) (map[string]string, *interceptortest.Events, *kmsg.FetchResponse) {
 	t.Helper()
 	p, ok := interceptor.Lookup("io.conduktor.gateway.interceptor.MessageHeaderRemovalPlugin")
 	if !ok {
@@ -69,7 +58,7 @@ func run(t *testing.T, config string, orders, logs []byte) (map[string]string, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &events{}
+	ev := &interceptortest.Events{}
 	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "strip", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 	conn := &interceptor.Conn{VCluster: "passthrough", Topics: ids{{1}: "orders"}}
 	call := ch.Begin(conn, kmsg.Fetch.Int16(), 13, nil, time.Now())
@@ -128,8 +117,8 @@ func TestRemoval(t *testing.T) {
 				t.Error("a partition without a matching header was re-encoded")
 			}
 			changed := tc.orders != "secret+keep,secret+keep,secret+keep,secret+keep"
-			if changed != (len(ev.list) > 0) || changed && (ev.list[0].Action != interceptor.Override || ev.list[0].Topic != "orders") {
-				t.Errorf("events %+v", ev.list)
+			if changed != (len(ev.List()) > 0) || changed && (ev.List()[0].Action != interceptor.Override || ev.List()[0].Topic != "orders") {
+				t.Errorf("events %+v", ev.List())
 			}
 		})
 	}

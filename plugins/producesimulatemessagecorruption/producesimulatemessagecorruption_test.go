@@ -3,7 +3,6 @@ package producesimulatemessagecorruption
 import (
 	"encoding/json"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,19 +10,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 	"github.com/strait-gateway/strait/records"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
 
 // batch encodes an idempotent producer's zstd batch with values, a nil
 // value being a tombstone.
@@ -74,7 +63,7 @@ func TestCorruption(t *testing.T) {
 					b[i] = '#'
 				}
 			}
-			ev := &events{}
+			ev := &interceptortest.Events{}
 			ch := interceptor.NewChain(1, []interceptor.Step{{Name: "t", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 			call := ch.Begin(&interceptor.Conn{VCluster: "passthrough"}, kmsg.Produce.Int16(), 9, nil, time.Now())
 			req := kmsg.NewPtrProduceRequest()
@@ -105,8 +94,8 @@ func TestCorruption(t *testing.T) {
 				t.Errorf("values %q (%v), want %q", got, err, tc.want)
 			}
 			changed := tc.want[0] != "a" || tc.want[2] != "bc"
-			if changed != (len(ev.list) == 1) || changed && ev.list[0].Action != interceptor.Override {
-				t.Errorf("events %+v", ev.list)
+			if changed != (len(ev.List()) == 1) || changed && ev.List()[0].Action != interceptor.Override {
+				t.Errorf("events %+v", ev.List())
 			}
 		})
 	}

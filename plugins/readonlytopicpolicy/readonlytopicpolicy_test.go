@@ -10,22 +10,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
 
-type events []interceptor.Event
-
-func (e *events) Report(ev interceptor.Event) { *e = append(*e, ev) }
-
-func (e events) String() string {
-	var out []string
-	for _, ev := range e {
-		out = append(out, string(ev.Action)+":"+ev.Topic)
-	}
-	return strings.Join(out, ",")
-}
-
 // chain makes a chain of one ReadOnlyTopicPolicy.
-func chain(t *testing.T, config string, ev *events) *interceptor.Chain {
+func chain(t *testing.T, config string, ev *interceptortest.Events) *interceptor.Chain {
 	t.Helper()
 	p, ok := interceptor.Lookup("io.conduktor.gateway.interceptor.safeguard.ReadOnlyTopicPolicyPlugin")
 	if !ok {
@@ -52,7 +41,7 @@ func through(t *testing.T, ch *interceptor.Chain, req kmsg.Request) kmsg.Respons
 }
 
 func TestProduce(t *testing.T) {
-	var ev events
+	ev := &interceptortest.Events{}
 	req := kmsg.NewPtrProduceRequest()
 	req.SetVersion(9)
 	for _, n := range []string{"frozen-a", "open"} {
@@ -61,7 +50,7 @@ func TestProduce(t *testing.T) {
 		tp.Partitions = []kmsg.ProduceRequestTopicPartition{{Partition: 0}, {Partition: 1}}
 		req.Topics = append(req.Topics, tp)
 	}
-	resp := through(t, chain(t, `{"topic":"frozen-.*"}`, &ev), req).(*kmsg.ProduceResponse)
+	resp := through(t, chain(t, `{"topic":"frozen-.*"}`, ev), req).(*kmsg.ProduceResponse)
 	if len(req.Topics) != 1 || req.Topics[0].Topic != "open" {
 		t.Errorf("forwarded %+v", req.Topics)
 	}
@@ -164,8 +153,8 @@ func TestAPIs(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var ev events
-			got := c.code(through(t, chain(t, `{"topic":"frozen-.*"}`, &ev), c.req))
+			ev := &interceptortest.Events{}
+			got := c.code(through(t, chain(t, `{"topic":"frozen-.*"}`, ev), c.req))
 			for k, code := range got {
 				want := int16(0)
 				if strings.HasPrefix(k, "frozen") || strings.HasPrefix(k, "TOPIC/frozen") {
@@ -188,7 +177,7 @@ func TestElectLeadersKeepsTopicList(t *testing.T) {
 	r := kmsg.NewPtrElectLeadersRequest()
 	r.SetVersion(2)
 	r.Topics = []kmsg.ElectLeadersRequestTopic{{Topic: "frozen-a", Partitions: []int32{0}}}
-	resp := through(t, chain(t, `{"topic":"frozen-.*"}`, &events{}), r).(*kmsg.ElectLeadersResponse)
+	resp := through(t, chain(t, `{"topic":"frozen-.*"}`, &interceptortest.Events{}), r).(*kmsg.ElectLeadersResponse)
 	if r.Topics == nil || len(r.Topics) != 0 {
 		t.Errorf("forwarded topics %#v", r.Topics)
 	}
@@ -198,10 +187,10 @@ func TestElectLeadersKeepsTopicList(t *testing.T) {
 }
 
 func TestInfo(t *testing.T) {
-	var ev events
+	ev := &interceptortest.Events{}
 	r := kmsg.NewPtrCreatePartitionsRequest()
 	r.Topics = []kmsg.CreatePartitionsRequestTopic{{Topic: "frozen-a", Count: 3}}
-	through(t, chain(t, `{"topic":"frozen-.*","action":"INFO"}`, &ev), r)
+	through(t, chain(t, `{"topic":"frozen-.*","action":"INFO"}`, ev), r)
 	if len(r.Topics) != 1 || ev.String() != "INFO:frozen-a" {
 		t.Errorf("forwarded %v, events %s", r.Topics, ev)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,18 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
 
 func newInstance(t *testing.T, config string) *chaos {
 	t.Helper()
@@ -38,7 +27,7 @@ func newInstance(t *testing.T, config string) *chaos {
 	return inst.(*chaos)
 }
 
-func chain(inst interceptor.Interceptor, ev *events) *interceptor.Chain {
+func chain(inst interceptor.Interceptor, ev *interceptortest.Events) *interceptor.Chain {
 	return interceptor.NewChain(1, []interceptor.Step{{Name: "broken", Plugin: "SimulateBrokenBrokers", Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 }
 
@@ -82,13 +71,13 @@ func TestRefusals(t *testing.T) {
 		{"rate 0", `{"rateInPercent":0}`, produce(), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ev := &events{}
+			ev := &interceptortest.Events{}
 			ch := chain(newInstance(t, tc.config), ev)
 			call := ch.Begin(&interceptor.Conn{VCluster: "passthrough"}, tc.req.Key(), tc.req.GetVersion(), nil, time.Now())
 			forwarded := !ch.Intercepts(tc.req.Key()) || call.Request(tc.req)
 			if tc.want == 0 {
-				if !forwarded || len(ev.list) != 0 {
-					t.Fatalf("forwarded %v, events %v; want forwarded untouched", forwarded, ev.list)
+				if !forwarded || len(ev.List()) != 0 {
+					t.Fatalf("forwarded %v, events %v; want forwarded untouched", forwarded, ev.List())
 				}
 				return
 			}
@@ -121,8 +110,8 @@ func TestRefusals(t *testing.T) {
 					t.Fatalf("error codes %v, want all %d", codes, tc.want)
 				}
 			}
-			if len(ev.list) != 1 || ev.list[0].Action != interceptor.Block {
-				t.Fatalf("events %+v, want one BLOCK", ev.list)
+			if len(ev.List()) != 1 || ev.List()[0].Action != interceptor.Block {
+				t.Fatalf("events %+v, want one BLOCK", ev.List())
 			}
 		})
 	}
@@ -139,7 +128,7 @@ func TestRate(t *testing.T) {
 		rolls = rolls[1:]
 		return r
 	}
-	ch := chain(inst, &events{})
+	ch := chain(inst, &interceptortest.Events{})
 	var got []bool
 	for range 4 {
 		req := produce()

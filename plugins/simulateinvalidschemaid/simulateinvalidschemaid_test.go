@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,19 +11,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 	"github.com/strait-gateway/strait/records"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
 
 // batch encodes an uncompressed batch with values.
 func batch(t *testing.T, values ...[]byte) []byte {
@@ -71,7 +60,7 @@ func TestSchemaID(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ev := &events{}
+			ev := &interceptortest.Events{}
 			ch := interceptor.NewChain(1, []interceptor.Step{{Name: "t", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 			conn := &interceptor.Conn{VCluster: "passthrough"}
 			data := batch(t, sent...)
@@ -113,8 +102,8 @@ func TestSchemaID(t *testing.T) {
 				t.Errorf("values %q (%v), want %q first and the rest untouched", values, err, tc.want)
 			}
 			changed := !bytes.Equal(tc.want, framed)
-			if changed != (len(ev.list) == 1) || changed && (ev.list[0].Action != interceptor.Override || ev.list[0].Topic != "orders") {
-				t.Errorf("events %+v", ev.list)
+			if changed != (len(ev.List()) == 1) || changed && (ev.List()[0].Action != interceptor.Override || ev.List()[0].Topic != "orders") {
+				t.Errorf("events %+v", ev.List())
 			}
 			if !tc.produce {
 				fp, _ := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{Topic: tc.topic}, &kmsg.FetchResponseTopicPartition{RecordBatches: *got}, kgo.DefaultDecompressor(), nil)

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,30 +13,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
-
-func (e *events) topics() []string {
-	var out []string
-	for _, ev := range e.list {
-		out = append(out, string(ev.Action)+":"+ev.Topic)
-	}
-	return out
-}
 
 // newChain makes a chain of one SimulateLeaderElectionsErrors whose random
 // draws are rolls, in order (nil: math/rand).
-func newChain(t *testing.T, config string, rolls []int) (*interceptor.Chain, *events) {
+func newChain(t *testing.T, config string, rolls []int) (*interceptor.Chain, *interceptortest.Events) {
 	t.Helper()
 	p, ok := interceptor.Lookup("io.conduktor.gateway.interceptor.chaos.SimulateLeaderElectionsErrorsPlugin")
 	if !ok {
@@ -59,7 +41,7 @@ func newChain(t *testing.T, config string, rolls []int) (*interceptor.Chain, *ev
 			return r
 		}
 	}
-	ev := &events{}
+	ev := &interceptortest.Events{}
 	return interceptor.NewChain(1, []interceptor.Step{{Name: "elections", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{}), ev
 }
 
@@ -154,7 +136,7 @@ func TestProduce(t *testing.T) {
 			if got := codes(resp); !slices.Equal(got, tc.answered) {
 				t.Fatalf("answered %v, want %v", got, tc.answered)
 			}
-			if got := ev.topics(); !slices.Equal(got, tc.events) {
+			if got := ev.String(); got != strings.Join(tc.events, ",") {
 				t.Fatalf("events %v, want %v", got, tc.events)
 			}
 		})
@@ -244,7 +226,7 @@ func TestFetch(t *testing.T) {
 	if p := ps[2]; p.ErrorCode != 0 || string(p.RecordBatches) != "records" {
 		t.Errorf("passing partition was changed: %+v", p)
 	}
-	if got := ev.topics(); !slices.Equal(got, []string{"BLOCK:orders"}) {
+	if got := ev.String(); got != "BLOCK:orders" {
 		t.Errorf("events %v", got)
 	}
 }
@@ -255,7 +237,7 @@ func TestFetchErrorLeftAlone(t *testing.T) {
 	resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 	call := ch.Begin(&interceptor.Conn{}, kmsg.Fetch.Int16(), 12, nil, time.Now())
 	call.Response(resp)
-	if resp.Topics[0].Partitions[0].ErrorCode != 0 || len(ev.list) != 0 {
+	if resp.Topics[0].Partitions[0].ErrorCode != 0 || len(ev.List()) != 0 {
 		t.Fatal("a failed fetch was failed again")
 	}
 }

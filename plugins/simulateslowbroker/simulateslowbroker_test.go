@@ -2,25 +2,14 @@ package simulateslowbroker
 
 import (
 	"encoding/json"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
 
 func TestDelay(t *testing.T) {
 	for _, tc := range []struct {
@@ -54,7 +43,7 @@ func TestDelay(t *testing.T) {
 				rolls = rolls[1:]
 				return r
 			}
-			ev := &events{}
+			ev := &interceptortest.Events{}
 			ch := interceptor.NewChain(1, []interceptor.Step{{Name: "slow", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 			if !ch.Intercepts(tc.req.Key()) {
 				t.Fatalf("%s is not intercepted", kmsg.NameForKey(tc.req.Key()))
@@ -74,8 +63,8 @@ func TestDelay(t *testing.T) {
 			if th, _ := resp.(interface{ Throttle() (int32, bool) }).Throttle(); th != 0 || call.Throttled() != 0 {
 				t.Errorf("throttle time %d ms: a slow broker is not a quota", th)
 			}
-			if len(ev.list) != 0 {
-				t.Errorf("events %v", ev.list)
+			if len(ev.List()) != 0 {
+				t.Errorf("events %v", ev.List())
 			}
 		})
 	}

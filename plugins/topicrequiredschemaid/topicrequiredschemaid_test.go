@@ -7,7 +7,6 @@ import (
 	"errors"
 	"hash/crc32"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,18 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/interceptor/interceptortest"
 )
-
-type events struct {
-	mu   sync.Mutex
-	list []interceptor.Event
-}
-
-func (e *events) Report(ev interceptor.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
 
 // batch encodes one zstd producer batch; a nil value is a tombstone.
 func batch(values ...[]byte) []byte {
@@ -64,7 +53,7 @@ var (
 // partition 0 through the policy and a broker that accepts whatever
 // reaches it. It returns the partitions forwarded and each partition's
 // error code in the response.
-func run(t *testing.T, config string, acks int16, orders0, orders1, logs0 []byte) (forwarded []string, codes map[string]int16, resp *kmsg.ProduceResponse, ev *events) {
+func run(t *testing.T, config string, acks int16, orders0, orders1, logs0 []byte) (forwarded []string, codes map[string]int16, resp *kmsg.ProduceResponse, ev *interceptortest.Events) {
 	t.Helper()
 	p, ok := interceptor.Lookup("io.conduktor.gateway.interceptor.safeguard.TopicRequiredSchemaIdPolicyPlugin")
 	if !ok {
@@ -74,7 +63,7 @@ func run(t *testing.T, config string, acks int16, orders0, orders1, logs0 []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev = &events{}
+	ev = &interceptortest.Events{}
 	ch := interceptor.NewChain(1, []interceptor.Step{{Name: "schema", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{})
 	req := kmsg.NewPtrProduceRequest()
 	req.SetVersion(9)
@@ -159,12 +148,8 @@ func TestPolicy(t *testing.T) {
 					t.Errorf("%s: code %d, want %d", k, codes[k], want)
 				}
 			}
-			var got []string
-			for _, e := range ev.list {
-				got = append(got, string(e.Action)+":"+e.Topic)
-			}
-			if strings.Join(got, ",") != tc.events {
-				t.Errorf("events %v, want %s", got, tc.events)
+			if got := ev.String(); got != tc.events {
+				t.Errorf("events %s, want %s", got, tc.events)
 			}
 			for _, rt := range resp.Topics {
 				for _, rp := range rt.Partitions {
@@ -181,8 +166,8 @@ func TestPolicy(t *testing.T) {
 // and nothing waits for the response.
 func TestAcksZero(t *testing.T) {
 	fw, _, _, ev := run(t, `{}`, 0, batch(plain), batch(withID), batch(plain))
-	if strings.Join(fw, ",") != "orders/1" || len(ev.list) != 2 {
-		t.Errorf("forwarded %v, events %v", fw, ev.list)
+	if strings.Join(fw, ",") != "orders/1" || len(ev.List()) != 2 {
+		t.Errorf("forwarded %v, events %v", fw, ev.List())
 	}
 }
 
