@@ -40,7 +40,9 @@ type Config struct {
 type Log struct {
 	cfg    Config
 	client *kgo.Client
-	stop   context.CancelFunc // ends the background topic creation
+	// stopCtx ends with Close, and with it a background topic creation.
+	stopCtx context.Context
+	stop    context.CancelFunc
 	// pending counts events handed to the client and not yet written or
 	// failed: the buffer the bound applies to.
 	pending atomic.Int64
@@ -57,12 +59,10 @@ const (
 	dropEncode = "encode_failed"
 )
 
-// Open starts the producer and creates the audit topic when it is missing.
-// A topic that cannot be created for a lasting reason (an invalid
-// partition count, no permission) is an error; while the backing cluster
-// cannot be reached the topic is created in the background and events
-// wait in the buffer.
-func Open(ctx context.Context, clientOpts []kgo.Opt, cfg Config) (*Log, error) {
+// Open starts the producer. It does no I/O: events emitted before the
+// backing cluster answers, or before the topic exists, wait in the buffer.
+// Call CreateTopic once the backing cluster is known to be reachable.
+func Open(clientOpts []kgo.Opt, cfg Config) (*Log, error) {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
@@ -102,13 +102,7 @@ func Open(ctx context.Context, clientOpts []kgo.Opt, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("audit: producer: %w", err)
 	}
 	l.client = client
-	var stop context.Context
-	stop, l.stop = context.WithCancel(context.Background())
-	if err := openTopic(ctx, stop, client, cfg); err != nil {
-		l.stop()
-		client.Close()
-		return nil, err
-	}
+	l.stopCtx, l.stop = context.WithCancel(context.Background())
 	if cfg.Registry != nil {
 		cfg.Registry.MustRegister(l.written, l.dropped, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "strait_audit_events_buffered",

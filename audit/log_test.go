@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,8 +29,11 @@ func TestEventsReachTheTopic(t *testing.T) {
 	opts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	l, err := Open(ctx, opts, testConfig("_strait_test_audit", 100))
+	l, err := Open(opts, testConfig("_strait_test_audit", 100))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.CreateTopic(ctx); err != nil {
 		t.Fatal(err)
 	}
 	const n = 50
@@ -98,9 +102,12 @@ func TestBufferBound(t *testing.T) {
 	ln.Close() // nothing listens there now
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	l, err := Open(ctx, []kgo.Opt{kgo.SeedBrokers(addr)}, testConfig("t", 1000))
+	l, err := Open([]kgo.Opt{kgo.SeedBrokers(addr)}, testConfig("t", 1000))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := l.CreateTopic(ctx); err != nil {
+		t.Fatalf("an unreachable cluster is retried in the background, not an error: %v", err)
 	}
 	start := time.Now()
 	for range 5000 {
@@ -133,7 +140,7 @@ func TestUnencodableData(t *testing.T) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	l, err := Open(ctx, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, testConfig("t", 10))
+	l, err := Open([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, testConfig("t", 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,5 +151,27 @@ func TestUnencodableData(t *testing.T) {
 	}
 	if l.pending.Load() != 0 {
 		t.Fatal("an unencodable event was buffered")
+	}
+}
+
+// TestBadTopicSettings checks that settings the cluster refuses stop the
+// node with an error naming the topic, rather than being retried.
+func TestBadTopicSettings(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cfg := testConfig("_strait_bad_audit", 10)
+	cfg.ReplicationFactor = 5 // one broker
+	l, err := Open([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(ctx)
+	if err := l.CreateTopic(ctx); err == nil || !strings.Contains(err.Error(), "_strait_bad_audit") {
+		t.Fatalf("err = %v, want a refusal naming the topic", err)
 	}
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 )
 
@@ -30,7 +30,6 @@ func createTopic(ctx context.Context, adm *kadm.Client, cfg Config) error {
 	if err == nil {
 		err = resp.Err
 	}
-	var ke *kerr.Error
 	switch {
 	case err == nil:
 		cfg.Log.Info("audit topic created", zap.String("topic", cfg.Topic), zap.Int32("partitions", cfg.Partitions),
@@ -39,11 +38,24 @@ func createTopic(ctx context.Context, adm *kadm.Client, cfg Config) error {
 	case errors.Is(err, kerr.TopicAlreadyExists):
 		checkExisting(ctx, adm, cfg)
 		return nil
-	case errors.As(err, &ke) && !ke.Retriable:
+	case errors.Is(err, kerr.TopicAuthorizationFailed), errors.Is(err, kerr.ClusterAuthorizationFailed):
+		// The topic may have been created for the gateway, which may
+		// only write it: events flow if so, and are counted as failed if
+		// not.
+		cfg.Log.Warn("the gateway may not create the audit topic; it must exist and be writable by the gateway", zap.String("topic", cfg.Topic), zap.Error(err))
+		return nil
+	case slices.ContainsFunc(badSettings, func(e *kerr.Error) bool { return errors.Is(err, e) }):
 		return fmt.Errorf("audit: create topic %s: %w", cfg.Topic, err)
 	}
+	// The cluster is unreachable, refuses the gateway's credentials (which
+	// the config topic reports too) or is busy.
 	return fmt.Errorf("audit: create topic %s: %w: %w", cfg.Topic, errLater, err)
 }
+
+// badSettings are the refusals of the topic's own settings: retrying
+// cannot help, and the node does not start.
+var badSettings = []*kerr.Error{kerr.InvalidPartitions, kerr.InvalidReplicationFactor, kerr.InvalidConfig,
+	kerr.InvalidTopicException, kerr.PolicyViolation, kerr.InvalidReplicaAssignment}
 
 // createLater retries a topic creation that failed for a passing reason
 // until it succeeds, fails for good, or ctx ends. Events wait in the
@@ -85,14 +97,17 @@ func checkExisting(ctx context.Context, adm *kadm.Client, cfg Config) {
 	}
 }
 
-// openTopic creates the topic now or, when the backing cluster cannot be
-// reached yet, in the background until stop is cancelled.
-func openTopic(ctx, stop context.Context, client *kgo.Client, cfg Config) error {
-	adm := kadm.NewClient(client)
-	err := createTopic(ctx, adm, cfg)
+// CreateTopic creates the audit topic when it is missing. Settings the
+// cluster refuses (partitions, replication factor) are an error; when the
+// cluster cannot be reached or refuses the gateway's credentials, the
+// topic is created in the background until the log is closed, and events
+// wait in the buffer meanwhile.
+func (l *Log) CreateTopic(ctx context.Context) error {
+	adm := kadm.NewClient(l.client)
+	err := createTopic(ctx, adm, l.cfg)
 	if errors.Is(err, errLater) {
-		cfg.Log.Warn("audit topic not created yet; retrying in the background, events wait in the buffer", zap.Error(err))
-		go createLater(stop, adm, cfg)
+		l.cfg.Log.Warn("audit topic not created yet; retrying in the background, events wait in the buffer", zap.Error(err))
+		go createLater(l.stopCtx, adm, l.cfg)
 		return nil
 	}
 	return err

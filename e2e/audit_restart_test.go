@@ -47,11 +47,14 @@ func TestAuditBufferSurvivesClusterRestart(t *testing.T) {
 	topic := "_strait_auditbuf_audit"
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	log, err := audit.Open(ctx, []kgo.Opt{kgo.SeedBrokers(bootstrap)}, audit.Config{
+	log, err := audit.Open([]kgo.Opt{kgo.SeedBrokers(bootstrap)}, audit.Config{
 		Topic: topic, Partitions: 3, ReplicationFactor: 1, Retention: time.Hour, Buffer: buffer,
 		Source: "strait://auditbuf/node-1", Registry: reg,
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := log.CreateTopic(ctx); err != nil {
 		t.Fatal(err)
 	}
 	type seqData struct {

@@ -71,7 +71,9 @@ func (c Config) nodeName() string {
 }
 
 // openAudit starts the audit log, or records nothing when it is disabled.
-func (s *Server) openAudit(ctx context.Context, cfg Config) error {
+// The topic is created later, by createAuditTopic, once the config topic
+// has shown the backing cluster reachable; events wait until then.
+func (s *Server) openAudit(cfg Config) error {
 	s.audit = audit.Discard
 	if cfg.Audit.Disabled {
 		s.log.Info("audit log disabled (GATEWAY_AUDIT_ENABLED=false)")
@@ -93,9 +95,7 @@ func (s *Server) openAudit(ctx context.Context, cfg Config) error {
 	if a.Buffer == 0 {
 		a.Buffer = 100000
 	}
-	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	l, err := audit.Open(tctx, cfg.Backing.ClientOpts(), audit.Config{
+	l, err := audit.Open(cfg.Backing.ClientOpts(), audit.Config{
 		Topic:             cfg.AuditTopic(),
 		Partitions:        a.Partitions,
 		ReplicationFactor: a.ReplicationFactor,
@@ -109,6 +109,19 @@ func (s *Server) openAudit(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("server: audit log: %w", err)
 	}
 	s.auditLog, s.audit = l, l
+	return nil
+}
+
+// createAuditTopic creates the audit topic when it is missing.
+func (s *Server) createAuditTopic(ctx context.Context) error {
+	if s.auditLog == nil {
+		return nil
+	}
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.auditLog.CreateTopic(tctx); err != nil {
+		return fmt.Errorf("server: audit log: %w", err)
+	}
 	return nil
 }
 

@@ -79,10 +79,13 @@ func (s *Server) start(ctx context.Context) error {
 		return fmt.Errorf("server: backing client: %w", err)
 	}
 	s.client = client
-	if err := s.openAudit(ctx, cfg); err != nil {
+	if err := s.openAudit(cfg); err != nil {
 		return err
 	}
 	if err := s.openConfig(ctx, cfg); err != nil {
+		return err
+	}
+	if err := s.createAuditTopic(ctx); err != nil {
 		return err
 	}
 	topology := gateway.NewTopology()
