@@ -15,7 +15,7 @@ const dropInterval = 10 * time.Second
 // one line per dropInterval with the counts since the previous line.
 type dropReport struct {
 	log              *zap.Logger
-	full, failed, ko atomic.Int64
+	full, failed, encode atomic.Int64
 	last             atomic.Int64 // unix nanoseconds of the last line; 0 before the first
 }
 
@@ -26,7 +26,7 @@ func (d *dropReport) add(reason string, err error) {
 	case dropFailed:
 		d.failed.Add(1)
 	default:
-		d.ko.Add(1)
+		d.encode.Add(1)
 	}
 	now := time.Now().UnixNano()
 	last := d.last.Load()
@@ -36,7 +36,7 @@ func (d *dropReport) add(reason string, err error) {
 	fields := []zap.Field{
 		zap.Int64("bufferFull", d.full.Swap(0)),
 		zap.Int64("deliveryFailed", d.failed.Swap(0)),
-		zap.Int64("encodeFailed", d.ko.Swap(0)),
+		zap.Int64("encodeFailed", d.encode.Swap(0)),
 	}
 	if err != nil {
 		fields = append(fields, zap.Error(err))
