@@ -14,9 +14,9 @@ const dropInterval = 10 * time.Second
 // lock on the frame path: the first drop is logged at once, later ones in
 // one line per dropInterval with the counts since the previous line.
 type dropReport struct {
-	log              *zap.Logger
+	log                  *zap.Logger
 	full, failed, encode atomic.Int64
-	last             atomic.Int64 // unix nanoseconds of the last line; 0 before the first
+	last                 atomic.Int64 // unix nanoseconds of the last line; 0 before the first
 }
 
 func (d *dropReport) add(reason string, err error) {
