@@ -103,13 +103,6 @@ func (p *policy) Subscribe() interceptor.Subscription {
 	return interceptor.Subscription{Requests: []int16{k}, Responses: []int16{k}}
 }
 
-// refusal is the answer to one refused partition.
-type refusal struct {
-	topic     string
-	topicID   [16]byte
-	partition kmsg.ProduceResponseTopicPartition
-}
-
 // Request checks the request-level rules first, then every batch of the
 // topics the policy applies to.
 func (p *policy) Request(c *interceptor.Call, req kmsg.Request) {
@@ -137,49 +130,26 @@ func (p *policy) Request(c *interceptor.Call, req kmsg.Request) {
 			return
 		}
 	}
-	var refused []refusal
+	var refused interceptor.PartitionRefusals
 	for _, i := range topics {
 		t := &r.Topics[i]
 		name := c.Conn.TopicName(t.Topic, t.TopicID)
 		kept := t.Partitions[:0]
 		for _, pt := range t.Partitions {
 			if reason := p.checkBatches(c, name, r.TransactionID, pt.Records); reason != "" {
-				a := kmsg.NewProduceResponseTopicPartition()
-				a.Partition, a.ErrorCode = pt.Partition, kerr.PolicyViolation.Code
-				msg := interceptor.Refused(c, reason)
-				a.ErrorMessage, a.BaseOffset = &msg, -1
-				refused = append(refused, refusal{t.Topic, t.TopicID, a})
+				refused.Add(t, pt.Partition, kerr.PolicyViolation.Code, interceptor.Refused(c, reason), -1)
 				continue
 			}
 			kept = append(kept, pt)
 		}
 		t.Partitions = kept
 	}
-	r.Topics = slices.DeleteFunc(r.Topics, func(t kmsg.ProduceRequestTopic) bool { return len(t.Partitions) == 0 })
-	if refused != nil {
-		c.Keep(refused)
-	}
+	refused.Keep(c, r)
 }
 
 // Response adds the answers for the refused partitions.
 func (p *policy) Response(c *interceptor.Call, resp kmsg.Response) {
-	refused, ok := c.Kept().([]refusal)
-	if !ok {
-		return
-	}
-	r := resp.(*kmsg.ProduceResponse)
-	for _, x := range refused {
-		at := slices.IndexFunc(r.Topics, func(t kmsg.ProduceResponseTopic) bool {
-			return t.Topic == x.topic && t.TopicID == x.topicID
-		})
-		if at < 0 {
-			t := kmsg.NewProduceResponseTopic()
-			t.Topic, t.TopicID = x.topic, x.topicID
-			r.Topics = append(r.Topics, t)
-			at = len(r.Topics) - 1
-		}
-		r.Topics[at].Partitions = append(r.Topics[at].Partitions, x.partition)
-	}
+	interceptor.AnswerRefused(c, resp.(*kmsg.ProduceResponse))
 }
 
 // checkBatches applies the batch rules to a partition's record batches.

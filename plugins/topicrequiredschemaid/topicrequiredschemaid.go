@@ -10,7 +10,6 @@ package topicrequiredschemaid
 import (
 	_ "embed"
 	"fmt"
-	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -55,20 +54,13 @@ func (p *policy) Subscribe() interceptor.Subscription {
 	return interceptor.Subscription{Requests: []int16{k}, Responses: []int16{k}}
 }
 
-// refusal is the answer to one refused partition.
-type refusal struct {
-	topic     string
-	topicID   [16]byte
-	partition kmsg.ProduceResponseTopicPartition
-}
-
 // Request checks the records of every partition of the matching topics;
 // with BLOCK, a partition holding an offending record leaves the request
 // and is answered in the response.
 func (p *policy) Request(c *interceptor.Call, req kmsg.Request) {
 	r := req.(*kmsg.ProduceRequest)
 	block := p.cfg.Action.Or(interceptor.Block) == interceptor.Block
-	var refused []refusal
+	var refused interceptor.PartitionRefusals
 	for i := range r.Topics {
 		t := &r.Topics[i]
 		name := c.Conn.TopicName(t.Topic, t.TopicID)
@@ -89,46 +81,16 @@ func (p *policy) Request(c *interceptor.Call, req kmsg.Request) {
 				continue
 			}
 			c.Report(interceptor.Block, name, reason)
-			msg := interceptor.Refused(c, reason)
-			a := kmsg.NewProduceResponseTopicPartition()
-			a.Partition, a.ErrorCode, a.ErrorMessage, a.BaseOffset = pt.Partition, kerr.InvalidRecord.Code, &msg, -1
-			if index >= 0 {
-				e := kmsg.NewProduceResponseTopicPartitionErrorRecord()
-				e.RelativeOffset, e.ErrorMessage = int32(index), &msg
-				a.ErrorRecords = []kmsg.ProduceResponseTopicPartitionErrorRecord{e}
-			}
-			refused = append(refused, refusal{t.Topic, t.TopicID, a})
+			refused.Add(t, pt.Partition, kerr.InvalidRecord.Code, interceptor.Refused(c, reason), index)
 		}
 		t.Partitions = kept
 	}
-	if refused == nil {
-		return
-	}
-	r.Topics = slices.DeleteFunc(r.Topics, func(t kmsg.ProduceRequestTopic) bool { return len(t.Partitions) == 0 })
-	if r.Acks != 0 { // acks=0: no response comes, the refused partitions are dropped
-		c.Keep(refused)
-	}
+	refused.Keep(c, r)
 }
 
 // Response adds the answers for the refused partitions.
 func (p *policy) Response(c *interceptor.Call, resp kmsg.Response) {
-	refused, ok := c.Kept().([]refusal)
-	if !ok {
-		return
-	}
-	r := resp.(*kmsg.ProduceResponse)
-	for _, x := range refused {
-		at := slices.IndexFunc(r.Topics, func(t kmsg.ProduceResponseTopic) bool {
-			return t.Topic == x.topic && t.TopicID == x.topicID
-		})
-		if at < 0 {
-			t := kmsg.NewProduceResponseTopic()
-			t.Topic, t.TopicID = x.topic, x.topicID
-			r.Topics = append(r.Topics, t)
-			at = len(r.Topics) - 1
-		}
-		r.Topics[at].Partitions = append(r.Topics[at].Partitions, x.partition)
-	}
+	interceptor.AnswerRefused(c, resp.(*kmsg.ProduceResponse))
 }
 
 // check returns the index in the partition of the first record breaking
