@@ -21,6 +21,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/strait-gateway/strait/interceptor"
 )
 
@@ -93,7 +94,7 @@ func newMasking(cfg *Config, _ interceptor.Env) (interceptor.Interceptor, error)
 			return nil, interceptor.Invalid(at+".fields", "at least one field is required")
 		}
 		for j, f := range pol.Fields {
-			pth, err := parsePath(f)
+			pth, err := fieldpath.Parse(f)
 			if err != nil {
 				return nil, interceptor.Invalid(fmt.Sprintf("%s.fields[%d]", at, j), "%v", err)
 			}

@@ -3,63 +3,11 @@ package fieldleveldatamasking
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/strait-gateway/strait/fieldpath"
 )
-
-// step is one segment of a field path: a field name, an array index or
-// every element of an array ([*]).
-type step struct {
-	name  string
-	index int // an index when name is ""; -1 for [*]
-}
-
-// path is a parsed field path such as a.b, a[0].b or a[*].b.
-type path []step
-
-// parsePath parses a field path: names separated by dots, each name
-// followed by any number of [n] or [*]. A path may start with an index
-// when the value is an array.
-func parsePath(s string) (path, error) {
-	var p path
-	rest := s
-	for first := true; ; first = false {
-		name := rest
-		if i := strings.IndexAny(rest, ".[]"); i >= 0 {
-			name = rest[:i]
-		}
-		rest = rest[len(name):]
-		if name != "" {
-			p = append(p, step{name: name})
-		} else if !first || !strings.HasPrefix(rest, "[") {
-			return nil, fmt.Errorf("empty field name in %q", s)
-		}
-		for strings.HasPrefix(rest, "[") {
-			end := strings.IndexByte(rest, ']')
-			if end < 0 {
-				return nil, fmt.Errorf("unclosed [ in %q", s)
-			}
-			idx := rest[1:end]
-			switch n, err := strconv.Atoi(idx); {
-			case idx == "*":
-				p = append(p, step{index: -1})
-			case err == nil && n >= 0 && idx[0] != '+':
-				p = append(p, step{index: n})
-			default:
-				return nil, fmt.Errorf("index %q in %q is neither a number nor *", idx, s)
-			}
-			rest = rest[end+1:]
-		}
-		if rest == "" {
-			return p, nil
-		}
-		if rest[0] != '.' {
-			return nil, fmt.Errorf("unexpected %q in %q", rest[0], s)
-		}
-		rest = rest[1:]
-	}
-}
 
 // ruleKind is how a rule masks a string.
 type ruleKind string
@@ -104,7 +52,7 @@ func (r rule) apply(s string) string {
 // field is one configured path and the rule of its policy.
 type field struct {
 	raw  string
-	path path
+	path fieldpath.Path
 	rule rule
 }
 
@@ -128,7 +76,7 @@ func (o *outcome) skip(f *field, kind string) {
 // where possible. With avroUnions, a single-entry map standing for a
 // union branch ({"ns.Record": {...}}) is looked through when the field
 // is not found directly.
-func maskTree(v any, p path, f *field, o *outcome, avroUnions bool) any {
+func maskTree(v any, p fieldpath.Path, f *field, o *outcome, avroUnions bool) any {
 	if len(p) == 0 {
 		switch x := v.(type) {
 		case string:
@@ -150,11 +98,11 @@ func maskTree(v any, p path, f *field, o *outcome, avroUnions bool) any {
 	s := p[0]
 	switch x := v.(type) {
 	case map[string]any:
-		if s.name == "" {
+		if s.Name == "" {
 			return v
 		}
-		if inner, ok := x[s.name]; ok {
-			x[s.name] = maskTree(inner, p[1:], f, o, avroUnions)
+		if inner, ok := x[s.Name]; ok {
+			x[s.Name] = maskTree(inner, p[1:], f, o, avroUnions)
 		} else if avroUnions && len(x) == 1 {
 			for k, inner := range x {
 				x[k] = maskTree(inner, p, f, o, avroUnions)
@@ -162,13 +110,13 @@ func maskTree(v any, p path, f *field, o *outcome, avroUnions bool) any {
 		}
 	case []any:
 		switch {
-		case s.name != "":
-		case s.index < 0:
+		case s.Name != "":
+		case s.Index < 0:
 			for i := range x {
 				x[i] = maskTree(x[i], p[1:], f, o, avroUnions)
 			}
-		case s.index < len(x):
-			x[s.index] = maskTree(x[s.index], p[1:], f, o, avroUnions)
+		case s.Index < len(x):
+			x[s.Index] = maskTree(x[s.Index], p[1:], f, o, avroUnions)
 		}
 	}
 	return v

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/bufbuild/protocompile"
+	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -102,11 +103,11 @@ func messageAt(fd protoreflect.FileDescriptor, index []int) (protoreflect.Messag
 // maskMessage masks the strings at p in a message, by field names as in
 // the .proto file. Repeated fields take [n] or [*]; map fields with
 // string keys take the key as a name.
-func maskMessage(msg protoreflect.Message, p path, f *field, o *outcome) {
-	if len(p) == 0 || p[0].name == "" {
+func maskMessage(msg protoreflect.Message, p fieldpath.Path, f *field, o *outcome) {
+	if len(p) == 0 || p[0].Name == "" {
 		return
 	}
-	fd := msg.Descriptor().Fields().ByName(protoreflect.Name(p[0].name))
+	fd := msg.Descriptor().Fields().ByName(protoreflect.Name(p[0].Name))
 	if fd == nil || !msg.Has(fd) {
 		return
 	}
@@ -114,24 +115,24 @@ func maskMessage(msg protoreflect.Message, p path, f *field, o *outcome) {
 	switch {
 	case fd.IsList():
 		list := msg.Mutable(fd).List()
-		if len(rest) == 0 || rest[0].name != "" {
+		if len(rest) == 0 || rest[0].Name != "" {
 			o.skip(f, "a repeated field")
 			return
 		}
 		for i := range list.Len() {
-			if rest[0].index < 0 || rest[0].index == i {
+			if rest[0].Index < 0 || rest[0].Index == i {
 				if v, ok := maskElement(list.Get(i), fd, rest[1:], f, o); ok {
 					list.Set(i, v)
 				}
 			}
 		}
 	case fd.IsMap():
-		if len(rest) == 0 || rest[0].name == "" || fd.MapKey().Kind() != protoreflect.StringKind {
+		if len(rest) == 0 || rest[0].Name == "" || fd.MapKey().Kind() != protoreflect.StringKind {
 			o.skip(f, "a map")
 			return
 		}
 		mp := msg.Mutable(fd).Map()
-		key := protoreflect.ValueOfString(rest[0].name).MapKey()
+		key := protoreflect.ValueOfString(rest[0].Name).MapKey()
 		if mp.Has(key) {
 			if v, ok := maskElement(mp.Get(key), fd.MapValue(), rest[1:], f, o); ok {
 				mp.Set(key, v)
@@ -146,7 +147,7 @@ func maskMessage(msg protoreflect.Message, p path, f *field, o *outcome) {
 
 // maskElement masks one value of kind fd.Kind(): a string at the end of
 // the path is returned masked (true); a message is masked in place.
-func maskElement(v protoreflect.Value, fd protoreflect.FieldDescriptor, rest path, f *field, o *outcome) (protoreflect.Value, bool) {
+func maskElement(v protoreflect.Value, fd protoreflect.FieldDescriptor, rest fieldpath.Path, f *field, o *outcome) (protoreflect.Value, bool) {
 	kind := fd.Kind()
 	switch {
 	case len(rest) == 0 && kind == protoreflect.StringKind:
