@@ -38,6 +38,13 @@ const (
 	InterceptorThrottled  Type = "io.strait.interceptor.throttled"
 	// RequestAudited: AuditPlugin recorded a request it was configured to.
 	RequestAudited Type = "io.strait.request.audited"
+	// EncryptionFailed: records of a produce request could not be
+	// encrypted, so the partition was refused. DecryptionFailed: records
+	// of a fetch could not be decrypted (they went to the client
+	// encrypted, or the partition failed, as the interceptor's
+	// errorPolicy says).
+	EncryptionFailed Type = "io.strait.encryption.failed"
+	DecryptionFailed Type = "io.strait.decryption.failed"
 )
 
 // Event is one thing to record. Subject names what the event is about: a

@@ -112,7 +112,7 @@ func Parse(b []byte) (Envelope, error) {
 // field reads one length-prefixed field.
 func field(b []byte, limit int, what string) (val, rest []byte, err error) {
 	n, k := binary.Uvarint(b)
-	if k <= 0 {
+	if k <= 0 || (k > 1 && b[k-1] == 0) { // malformed, or not written in the fewest bytes
 		return nil, nil, fmt.Errorf("encryption: envelope %s length is malformed", what)
 	}
 	if n > uint64(limit) || n > uint64(len(b)-k) {

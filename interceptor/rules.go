@@ -25,6 +25,11 @@ const (
 	// Audited only records the request (AuditPlugin); it is not a policy
 	// action a config can choose.
 	Audited Action = "AUDIT"
+	// EncryptFailed and DecryptFailed report records an encryption
+	// interceptor could not encrypt or decrypt; like Audited, they are not
+	// actions a config can choose.
+	EncryptFailed Action = "ENCRYPT_FAILED"
+	DecryptFailed Action = "DECRYPT_FAILED"
 )
 
 // UnmarshalJSON accepts the four actions in any letter case.

@@ -85,11 +85,30 @@ func Rewrite(data []byte, fn func(*Batch) (changed bool, err error)) ([]byte, er
 	})
 }
 
+// RewriteAll is Rewrite for data that must hold nothing but whole magic 2
+// data batches, as a producer sends: anything else (an older message set,
+// a control batch, bytes after the last batch) is an error, so no record
+// escapes fn. Record encryption uses it.
+func RewriteAll(data []byte, fn func(*Batch) (changed bool, err error)) ([]byte, error) {
+	return walkStrict(data, true, func(raw []byte, b *Batch) ([]byte, error) {
+		changed, err := fn(b)
+		if err != nil || !changed {
+			return nil, err
+		}
+		return encode(b)
+	})
+}
+
 // walk splits data into batches and calls fn for each data batch with its
 // bytes and its decoded form. When fn returns new bytes for a batch, they
 // replace it in a copy of data; walk returns data itself when fn never
 // does.
 func walk(data []byte, fn func(raw []byte, b *Batch) ([]byte, error)) ([]byte, error) {
+	return walkStrict(data, false, fn)
+}
+
+// walkStrict is walk; when strict, what fn cannot see is an error.
+func walkStrict(data []byte, strict bool, fn func(raw []byte, b *Batch) ([]byte, error)) ([]byte, error) {
 	var out []byte // nil until a batch changes
 	pos := 0
 	for pos < len(data) {
@@ -102,6 +121,9 @@ func walk(data []byte, fn func(raw []byte, b *Batch) ([]byte, error)) ([]byte, e
 			break
 		}
 		raw := rest[:n]
+		if strict && !isData(raw) {
+			return nil, fmt.Errorf("records: the batch at byte %d is not a whole magic 2 data batch", pos)
+		}
 		var enc []byte
 		if isData(raw) {
 			b, err := decode(raw)
@@ -122,6 +144,9 @@ func walk(data []byte, fn func(raw []byte, b *Batch) ([]byte, error)) ([]byte, e
 			out = append(out, raw...)
 		}
 		pos += int(n)
+	}
+	if strict && pos < len(data) {
+		return nil, fmt.Errorf("records: %d bytes after the last whole batch", len(data)-pos)
 	}
 	if out == nil {
 		return data, nil

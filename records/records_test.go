@@ -229,3 +229,39 @@ func BenchmarkRewrite1KB(b *testing.B) {
 		})
 	}
 }
+
+func TestRewriteAllRefusesWhatItCannotSee(t *testing.T) {
+	good := build(t, batchSpec{codec: kgo.NoCompression(), values: []string{"a", "b"}})
+	for _, c := range []struct {
+		name string
+		data []byte
+		ok   bool
+	}{
+		{"one batch", good, true},
+		{"two batches", append(append([]byte{}, good...), good...), true},
+		{"trailing bytes", append(append([]byte{}, good...), 0, 0, 0), false},
+		{"cut short", good[:len(good)-1], false},
+		{"magic 1", withByte(good, 16, 1), false},
+		{"control batch", build(t, batchSpec{codec: kgo.NoCompression(), values: []string{"m"}, control: true, txn: true}), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			seen := 0
+			_, err := RewriteAll(c.data, func(b *Batch) (bool, error) {
+				seen += len(b.Records)
+				return true, nil
+			})
+			if c.ok != (err == nil) {
+				t.Fatalf("err = %v, want ok=%v", err, c.ok)
+			}
+			if c.ok && seen == 0 {
+				t.Fatal("fn saw no record")
+			}
+		})
+	}
+}
+
+func withByte(b []byte, at int, v byte) []byte {
+	out := append([]byte{}, b...)
+	out[at] = v
+	return out
+}

@@ -153,6 +153,9 @@ var interceptorTypes = map[interceptor.Action]audit.Type{
 	interceptor.Override: audit.InterceptorOverridden,
 	interceptor.Throttle: audit.InterceptorThrottled,
 	interceptor.Audited:  audit.RequestAudited,
+
+	interceptor.EncryptFailed: audit.EncryptionFailed,
+	interceptor.DecryptFailed: audit.DecryptionFailed,
 }
 
 // interceptorEvent is an interceptor action as an audit event.

@@ -1,0 +1,6 @@
+package catalog
+
+import (
+	_ "github.com/strait-gateway/strait/plugins/decrypt" // DecryptPlugin
+	_ "github.com/strait-gateway/strait/plugins/encrypt" // EncryptPlugin
+)

@@ -1,0 +1,187 @@
+package decrypt
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-gateway/strait/encryption"
+	"github.com/strait-gateway/strait/fieldpath"
+	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/records"
+)
+
+// kmsTimeout bounds the KMS calls of one fetch response.
+const kmsTimeout = 10 * time.Second
+
+func (p *plugin) Subscribe() interceptor.Subscription {
+	return interceptor.Subscription{Responses: []int16{kmsg.Fetch.Int16()}}
+}
+
+// Response decrypts the records of the topics the interceptor applies to.
+func (p *plugin) Response(c *interceptor.Call, resp kmsg.Response) {
+	r := resp.(*kmsg.FetchResponse)
+	ctx, cancel := context.WithTimeout(context.Background(), kmsTimeout)
+	defer cancel()
+	for ti := range r.Topics {
+		t := &r.Topics[ti]
+		name := c.Conn.TopicName(t.Topic, t.TopicID)
+		if !p.topic.Matches(name) {
+			continue
+		}
+		for pi := range t.Partitions {
+			part := &t.Partitions[pi]
+			if part.ErrorCode != 0 || len(part.RecordBatches) == 0 {
+				continue
+			}
+			var f failures
+			out, err := records.Rewrite(part.RecordBatches, func(b *records.Batch) (bool, error) {
+				return p.decryptBatch(ctx, name, b, &f)
+			})
+			if err == nil && p.failFetch && f.count > 0 {
+				err = f.first
+			}
+			switch {
+			case err != nil:
+				part.ErrorCode = kerr.PolicyViolation.Code
+				part.RecordBatches = nil
+				p.report(c, name, fmt.Sprintf("partition %d refused: %v", part.Partition, err))
+			default:
+				part.RecordBatches = out
+				if f.count > 0 {
+					p.report(c, name, fmt.Sprintf("partition %d: %d items left encrypted, first: %v", part.Partition, f.count, f.first))
+				}
+			}
+		}
+	}
+}
+
+func (p *plugin) report(c *interceptor.Call, topic, msg string) {
+	if !p.quiet {
+		c.Report(interceptor.DecryptFailed, topic, msg)
+	}
+}
+
+// failures counts the items left encrypted in one partition.
+type failures struct {
+	count int
+	first error
+}
+
+func (f *failures) add(offset int64, err error) {
+	if f.count == 0 {
+		f.first = fmt.Errorf("offset %d: %w", offset, err)
+	}
+	f.count++
+}
+
+// decryptBatch decrypts the records of a batch that carry the marker.
+func (p *plugin) decryptBatch(ctx context.Context, topic string, b *records.Batch, f *failures) (bool, error) {
+	changed := false
+	for i := range b.Records {
+		r := &b.Records[i]
+		locs, err := encryption.Locations(r.Headers)
+		if err != nil {
+			f.add(b.Header.FirstOffset+int64(r.OffsetDelta), err)
+			continue
+		}
+		if len(locs) == 0 {
+			continue
+		}
+		left := p.decryptRecord(ctx, topic, r, locs, func(err error) {
+			f.add(b.Header.FirstOffset+int64(r.OffsetDelta), err)
+		})
+		if len(left) != len(locs) {
+			r.Headers = encryption.Mark(r.Headers, left)
+			changed = true
+		}
+	}
+	return changed, nil
+}
+
+// decryptRecord decrypts the chosen locations of one record and returns
+// the locations still encrypted.
+func (p *plugin) decryptRecord(ctx context.Context, topic string, r *kmsg.Record, locs []string, fail func(error)) []string {
+	left := locs[:0:0]
+	for _, loc := range locs {
+		done, err := p.decryptAt(ctx, topic, r, loc)
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", loc, err))
+		}
+		if !done {
+			left = append(left, loc)
+		}
+	}
+	return left
+}
+
+// decryptAt decrypts one location if the config chooses it; it reports
+// whether the location is now clear.
+func (p *plugin) decryptAt(ctx context.Context, topic string, r *kmsg.Record, loc string) (bool, error) {
+	open := func(env []byte) ([]byte, error) {
+		return p.keys.Open(ctx, env, encryption.Context(topic, loc))
+	}
+	switch {
+	case loc == "value" && p.value.whole():
+		pt, err := open(r.Value)
+		if err != nil {
+			return false, err
+		}
+		r.Value = pt
+		return true, nil
+	case loc == "key" && p.key.whole():
+		pt, err := open(r.Key)
+		if err != nil {
+			return false, err
+		}
+		r.Key = pt
+		return true, nil
+	case strings.HasPrefix(loc, "header:"):
+		name := strings.TrimPrefix(loc, "header:")
+		if p.headers != nil && !slices.Contains(p.headers, name) {
+			return false, nil
+		}
+		clear := make([][]byte, len(r.Headers))
+		for i, h := range r.Headers {
+			if h.Key != name || h.Value == nil {
+				continue
+			}
+			pt, err := open(h.Value)
+			if err != nil {
+				return false, err
+			}
+			clear[i] = pt
+		}
+		for i, pt := range clear {
+			if pt != nil {
+				r.Headers[i].Value = pt
+			}
+		}
+		return true, nil
+	case strings.HasPrefix(loc, "value:") || strings.HasPrefix(loc, "key:"):
+		return p.decryptField(ctx, topic, r, loc)
+	}
+	return false, nil
+}
+
+// decryptField decrypts one field of a value or key.
+func (p *plugin) decryptField(ctx context.Context, topic string, r *kmsg.Record, loc string) (bool, error) {
+	part, at, _ := strings.Cut(loc, ":")
+	pth, err := fieldpath.Parse(at)
+	if err != nil {
+		return false, fmt.Errorf("the marker names a malformed field path: %w", err)
+	}
+	sel := p.value
+	if part == "key" {
+		sel = p.key
+	}
+	if !sel.field(pth) {
+		return false, nil
+	}
+	return false, fmt.Errorf("field decryption is not available yet")
+}

@@ -1,0 +1,179 @@
+// Package encrypt is the EncryptPlugin interceptor: it encrypts records on
+// their way to the broker, so the backing cluster stores only ciphertext.
+// It encrypts whole values, keys or headers, or fields of JSON and Avro
+// values, each under a data key of the KMS its keySecretId names (see the
+// encryption package for the envelope). DecryptPlugin reverses it for the
+// clients allowed to read.
+//
+// A partition whose records cannot all be encrypted is refused, and
+// nothing of it reaches the broker: a KMS failure with a retriable error
+// (REQUEST_TIMED_OUT, so producers try again), a record the config cannot
+// apply to (a template naming a missing field) with INVALID_RECORD.
+// Tombstones (null values) pass untouched so compaction still works.
+package encrypt
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/strait-gateway/strait/encryption"
+	"github.com/strait-gateway/strait/encryption/kms"
+	"github.com/strait-gateway/strait/interceptor"
+)
+
+//go:embed README.md
+var readme string
+
+func init() {
+	interceptor.Register(interceptor.Define("EncryptPlugin",
+		"Encrypts record values, keys, headers or fields on produce, with keys from a KMS",
+		readme, newEncrypt,
+		"io.conduktor.gateway.interceptor.EncryptPlugin"))
+}
+
+// Config is the plugin's config.
+type Config struct {
+	Topic                 interceptor.Pattern `json:"topic" doc:"topics whose records are encrypted (default: all)"`
+	KMSConfig             *kms.Config         `json:"kmsConfig" doc:"the KMS clients and the data-key lifetime"`
+	RecordValue           *Target             `json:"recordValue" doc:"what of the value to encrypt"`
+	RecordKey             *Target             `json:"recordKey" doc:"what of the key to encrypt (encrypted keys defeat compaction)"`
+	RecordHeader          *HeaderTarget       `json:"recordHeader" doc:"which headers to encrypt"`
+	EnableAuditLogOnError *bool               `json:"enableAuditLogOnError" doc:"report records that cannot be encrypted (default true)"`
+}
+
+// Target is what of a value or a key is encrypted: the whole payload or
+// some fields.
+type Target struct {
+	Payload *Spec       `json:"payload" doc:"encrypt the whole value or key"`
+	Fields  []FieldSpec `json:"fields" doc:"encrypt these fields of a JSON or Avro value"`
+}
+
+// Spec is a key and an algorithm.
+type Spec struct {
+	KeySecretID interceptor.Template `json:"keySecretId" doc:"the key: a KMS prefix and key name; may hold {{record.topic}}, {{record.key}}, {{record.value.<path>}}, {{record.header.<name>}}"`
+	Algorithm   string               `json:"algorithm" doc:"AES128_GCM (default), AES256_GCM, CHACHA20_POLY1305 or XCHACHA20_POLY1305"`
+}
+
+// FieldSpec encrypts one field.
+type FieldSpec struct {
+	FieldName   string               `json:"fieldName" doc:"the field's path: a.b, a[0].b, a[*].b"`
+	KeySecretID interceptor.Template `json:"keySecretId" doc:"as in payload"`
+	Algorithm   string               `json:"algorithm" doc:"as in payload"`
+}
+
+// HeaderTarget encrypts the values of the headers whose names match.
+type HeaderTarget struct {
+	Header  interceptor.Pattern `json:"header" doc:"header names to encrypt (default: all but Strait's own)"`
+	Payload *Spec               `json:"payload" doc:"the key and algorithm"`
+}
+
+// item is how one location is encrypted.
+type item struct {
+	keyID interceptor.Template
+	alg   encryption.Algorithm
+}
+
+// plugin is a configured EncryptPlugin.
+type plugin struct {
+	interceptor.Base
+	topic   interceptor.Pattern
+	value   *item
+	key     *item
+	header  *headerItem
+	quiet   bool // enableAuditLogOnError false
+	keys    *encryption.Keys
+}
+
+type headerItem struct {
+	names interceptor.Pattern
+	item
+}
+
+func newEncrypt(cfg *Config, env interceptor.Env) (interceptor.Interceptor, error) {
+	p := &plugin{topic: cfg.Topic}
+	if err := cfg.KMSConfig.Check("kmsConfig"); err != nil {
+		return nil, interceptor.Invalid("kmsConfig", "%v", err)
+	}
+	var err error
+	if p.value, err = payloadItem("recordValue", cfg.RecordValue); err != nil {
+		return nil, err
+	}
+	if p.key, err = payloadItem("recordKey", cfg.RecordKey); err != nil {
+		return nil, err
+	}
+	if h := cfg.RecordHeader; h != nil {
+		if h.Payload == nil {
+			return nil, interceptor.Invalid("recordHeader.payload", "required: the key and algorithm of the headers")
+		}
+		it, err := compileSpec("recordHeader.payload", *h.Payload)
+		if err != nil {
+			return nil, err
+		}
+		p.header = &headerItem{names: h.Header, item: it}
+	}
+	if p.value == nil && p.key == nil && p.header == nil {
+		return nil, interceptor.Invalid("recordValue", "nothing to encrypt: set recordValue, recordKey or recordHeader")
+	}
+	p.quiet = cfg.EnableAuditLogOnError != nil && !*cfg.EnableAuditLogOnError
+	resolve, err := kms.Open(cfg.KMSConfig, env.Log)
+	if err != nil {
+		return nil, interceptor.Invalid("kmsConfig", "%v", err)
+	}
+	p.keys = encryption.NewKeys(resolve, cfg.KMSConfig.TTL())
+	return p, nil
+}
+
+// payloadItem compiles a value or key target.
+func payloadItem(at string, t *Target) (*item, error) {
+	if t == nil {
+		return nil, nil
+	}
+	switch {
+	case t.Payload != nil && len(t.Fields) > 0:
+		return nil, interceptor.Invalid(at, "set payload or fields, not both")
+	case len(t.Fields) > 0:
+		return nil, interceptor.Invalid(at+".fields", "field-level encryption is not available yet; use payload")
+	case t.Payload == nil:
+		return nil, interceptor.Invalid(at, "set payload or fields")
+	}
+	it, err := compileSpec(at+".payload", *t.Payload)
+	return &it, err
+}
+
+// compileSpec checks a key id template and an algorithm.
+func compileSpec(at string, s Spec) (item, error) {
+	alg, err := encryption.ParseAlgorithm(s.Algorithm)
+	if err != nil {
+		return item{}, interceptor.Invalid(at+".algorithm", "%v", err)
+	}
+	raw := s.KeySecretID.Render(func(name string) string { return "{{" + name + "}}" })
+	if raw == "" {
+		return item{}, interceptor.Invalid(at+".keySecretId", "required")
+	}
+	if err := kms.CheckKeySecretID(raw); err != nil {
+		return item{}, interceptor.Invalid(at+".keySecretId", "%v", err)
+	}
+	for _, v := range s.KeySecretID.Vars() {
+		if !knownVar(v) {
+			return item{}, interceptor.Invalid(at+".keySecretId", "unknown template variable {{%s}}; expect record.topic, record.key, record.value.<path> or record.header.<name>", v)
+		}
+	}
+	return item{keyID: s.KeySecretID, alg: alg}, nil
+}
+
+func knownVar(v string) bool {
+	switch {
+	case v == "record.topic", v == "record.key":
+		return true
+	case strings.HasPrefix(v, "record.header.") && len(v) > len("record.header."):
+		return true
+	case strings.HasPrefix(v, "record.value."):
+		_, err := parseValuePath(v)
+		return err == nil
+	}
+	return false
+}
+
+// String describes the interceptor for logs.
+func (p *plugin) String() string { return fmt.Sprintf("EncryptPlugin(topic=%s)", p.topic) }

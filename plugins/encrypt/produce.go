@@ -1,0 +1,163 @@
+package encrypt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-gateway/strait/encryption"
+	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/records"
+)
+
+// kmsTimeout bounds the KMS calls of one produce request.
+const kmsTimeout = 10 * time.Second
+
+func (p *plugin) Subscribe() interceptor.Subscription {
+	k := kmsg.Produce.Int16()
+	return interceptor.Subscription{Requests: []int16{k}, Responses: []int16{k}}
+}
+
+// Request encrypts the records of every partition of the topics the
+// interceptor applies to. A partition it cannot encrypt entirely leaves
+// the request and is answered with an error.
+func (p *plugin) Request(c *interceptor.Call, req kmsg.Request) {
+	r := req.(*kmsg.ProduceRequest)
+	ctx, cancel := context.WithTimeout(context.Background(), kmsTimeout)
+	defer cancel()
+	var refused interceptor.PartitionRefusals
+	for ti := range r.Topics {
+		t := &r.Topics[ti]
+		name := c.Conn.TopicName(t.Topic, t.TopicID)
+		if !p.topic.Matches(name) {
+			continue
+		}
+		kept := t.Partitions[:0]
+		for _, pt := range t.Partitions {
+			out, err := records.RewriteAll(pt.Records, func(b *records.Batch) (bool, error) {
+				return p.encryptBatch(ctx, name, b)
+			})
+			if err != nil {
+				code := kerr.InvalidRecord.Code
+				if errors.As(err, new(*kmsError)) {
+					code = kerr.RequestTimedOut.Code
+				}
+				msg := fmt.Sprintf("partition %d not encrypted, nothing written: %v", pt.Partition, err)
+				refused.Add(t, pt.Partition, code, interceptor.Refused(c, msg), -1)
+				if !p.quiet {
+					c.Report(interceptor.EncryptFailed, name, msg)
+				}
+				continue
+			}
+			pt.Records = out
+			kept = append(kept, pt)
+		}
+		t.Partitions = kept
+	}
+	refused.Keep(c, r)
+}
+
+// Response adds the answers for the refused partitions.
+func (p *plugin) Response(c *interceptor.Call, resp kmsg.Response) {
+	interceptor.AnswerRefused(c, resp.(*kmsg.ProduceResponse))
+}
+
+// kmsError is a failure to get a data key: the KMS, not the record, is at
+// fault, so the producer may try again.
+type kmsError struct{ err error }
+
+func (e *kmsError) Error() string { return e.err.Error() }
+func (e *kmsError) Unwrap() error { return e.err }
+
+// encryptBatch encrypts every record of a batch.
+func (p *plugin) encryptBatch(ctx context.Context, topic string, b *records.Batch) (bool, error) {
+	changed := false
+	for i := range b.Records {
+		did, err := p.encryptRecord(ctx, topic, &b.Records[i])
+		if err != nil {
+			return false, fmt.Errorf("record at offset delta %d: %w", b.Records[i].OffsetDelta, err)
+		}
+		changed = changed || did
+	}
+	return changed, nil
+}
+
+// encryptRecord encrypts what the config names of one record and lists
+// it in the marker header. It reports whether anything was encrypted.
+func (p *plugin) encryptRecord(ctx context.Context, topic string, r *kmsg.Record) (bool, error) {
+	if locs, err := encryption.Locations(r.Headers); err != nil || len(locs) > 0 {
+		return false, errors.New("the record already carries a " + encryption.Header + " header: encrypting it twice would hide what it holds")
+	}
+	vars := recordVars{topic: topic, r: r}
+	var locs []string
+	seal := func(it *item, location string, plaintext []byte) ([]byte, error) {
+		keyID, err := vars.keyID(it.keyID)
+		if err != nil {
+			return nil, err
+		}
+		env, err := p.keys.Seal(ctx, keyID, it.alg, plaintext, encryption.Context(topic, location))
+		if err != nil {
+			return nil, &kmsError{err}
+		}
+		locs = append(locs, location)
+		return env, nil
+	}
+	// Key ids are resolved from the clear record, so every item is sealed
+	// before any is replaced.
+	var value, key []byte
+	var err error
+	if p.value != nil && r.Value != nil {
+		if value, err = seal(p.value, "value", r.Value); err != nil {
+			return false, err
+		}
+	}
+	if p.key != nil && r.Key != nil {
+		if key, err = seal(p.key, "key", r.Key); err != nil {
+			return false, err
+		}
+	}
+	headers := make([][]byte, len(r.Headers))
+	if p.header != nil {
+		for i, h := range r.Headers {
+			if encryption.IsOwn(h.Key) || !p.header.names.Matches(h.Key) || h.Value == nil {
+				continue
+			}
+			if headers[i], err = seal(&p.header.item, "header:"+h.Key, h.Value); err != nil {
+				return false, err
+			}
+		}
+	}
+	if len(locs) == 0 {
+		return false, nil
+	}
+	if value != nil {
+		r.Value = value
+	}
+	if key != nil {
+		r.Key = key
+	}
+	for i, v := range headers {
+		if v != nil {
+			r.Headers[i].Value = v
+		}
+	}
+	r.Headers = encryption.Mark(r.Headers, dedupe(locs))
+	return true, nil
+}
+
+// dedupe drops repeated locations (a header name may occur twice).
+func dedupe(locs []string) []string {
+	out := locs[:0]
+	seen := map[string]bool{}
+	for _, l := range locs {
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
