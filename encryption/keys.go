@@ -58,6 +58,7 @@ type sealerKey struct {
 type sealer struct {
 	head    []byte // envelope header: algorithm, key id, wrapped DEK
 	aead    tink.AEAD
+	revoked func() bool // the KMS withdrew the DEK
 	uses    atomic.Int64
 	expires time.Time
 	err     error // a failed KMS call, remembered until expires
@@ -66,6 +67,7 @@ type sealer struct {
 // opener is an unwrapped DEK.
 type opener struct {
 	aead    tink.AEAD
+	revoked func() bool
 	expires time.Time
 	err     error
 }
@@ -95,7 +97,7 @@ func (k *Keys) sealer(ctx context.Context, key sealerKey) (*sealer, error) {
 		k.mu.Lock()
 		s := k.sealers[key]
 		k.mu.Unlock()
-		if s != nil && k.now().Before(s.expires) {
+		if s != nil && k.now().Before(s.expires) && !s.revoked() {
 			if s.err != nil {
 				return nil, s.err
 			}
@@ -113,7 +115,7 @@ func (k *Keys) sealer(ctx context.Context, key sealerKey) (*sealer, error) {
 			}
 			next, err := k.newSealer(ctx, key)
 			if err != nil {
-				next = &sealer{err: err, expires: k.now().Add(failureTTL)}
+				next = &sealer{err: err, expires: k.now().Add(failureTTL), revoked: never}
 			}
 			k.mu.Lock()
 			k.sealers[key] = next
@@ -141,9 +143,10 @@ func (k *Keys) newSealer(ctx context.Context, key sealerKey) (*sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sealer{head: appendHead(nil, key.alg, key.keySecretID, wrapped), aead: a, expires: k.now().Add(k.ttl)}
+	s := &sealer{head: appendHead(nil, key.alg, key.keySecretID, wrapped), aead: a, expires: k.now().Add(k.ttl),
+		revoked: revocation(kms, keyID, wrapped)}
 	if k.ttl > 0 {
-		k.keepOpener(key.keySecretID, wrapped, &opener{aead: a, expires: s.expires})
+		k.keepOpener(key.keySecretID, wrapped, &opener{aead: a, expires: s.expires, revoked: s.revoked})
 	}
 	return s, nil
 }
@@ -172,6 +175,9 @@ func (k *Keys) opener(ctx context.Context, e Envelope) (tink.AEAD, error) {
 	k.mu.Lock()
 	o := k.openers[id]
 	k.mu.Unlock()
+	if o != nil && o.err == nil && o.revoked() {
+		return nil, fmt.Errorf("encryption: the data key of %s has been withdrawn (crypto-shredded)", e.KeyID)
+	}
 	if o == nil || !k.now().Before(o.expires) {
 		v, _, _ := k.flight.Do("open\x00"+id, func() (any, error) {
 			o := k.unwrap(ctx, e)
@@ -185,9 +191,19 @@ func (k *Keys) opener(ctx context.Context, e Envelope) (tink.AEAD, error) {
 	return o.aead, o.err
 }
 
+func never() bool { return false }
+
+// revocation returns whether a DEK was withdrawn, for Revoker KMSs.
+func revocation(kms KMS, keyID string, wrapped []byte) func() bool {
+	if r, ok := kms.(Revoker); ok {
+		return func() bool { return r.Revoked(keyID, wrapped) }
+	}
+	return never
+}
+
 // unwrap asks the KMS for an envelope's DEK.
 func (k *Keys) unwrap(ctx context.Context, e Envelope) *opener {
-	fail := func(err error) *opener { return &opener{err: err, expires: k.now().Add(failureTTL)} }
+	fail := func(err error) *opener { return &opener{err: err, expires: k.now().Add(failureTTL), revoked: never} }
 	kms, keyID, err := k.resolve(e.KeyID)
 	if err != nil {
 		return fail(err)
@@ -200,7 +216,7 @@ func (k *Keys) unwrap(ctx context.Context, e Envelope) *opener {
 	if err != nil {
 		return fail(err)
 	}
-	return &opener{aead: a, expires: k.now().Add(k.ttl)}
+	return &opener{aead: a, expires: k.now().Add(k.ttl), revoked: revocation(kms, keyID, e.Wrapped)}
 }
 
 // keepOpener caches an unwrapped DEK, dropping expired ones, then any,

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
+
+	"github.com/strait-gateway/strait/encryption"
 )
 
 // Plugin is a kind of interceptor.
@@ -36,6 +38,9 @@ type Env struct {
 	Limits Limits
 	// Node describes the gateway node, for templates.
 	Node Node
+	// KeyStore keeps the data keys of gateway-kms:// for the gateway
+	// cluster; nil when the node has none.
+	KeyStore encryption.KeyStore
 }
 
 // Node identifies the gateway node an interceptor runs on.

@@ -50,7 +50,9 @@ func (k *KMS) connect(ctx context.Context) (*kmsapi.KeyManagementClient, error) 
 	if k.client != nil {
 		return k.client, nil
 	}
-	c, err := kmsapi.NewKeyManagementRESTClient(ctx, k.opts...)
+	// The client outlives this call, so it must not inherit its
+	// cancellation.
+	c, err := kmsapi.NewKeyManagementRESTClient(context.WithoutCancel(ctx), k.opts...)
 	if err != nil {
 		return nil, fmt.Errorf("gcpkms: client: %w", err)
 	}
