@@ -14,15 +14,12 @@ package fieldleveldatamasking
 import (
 	_ "embed"
 	"fmt"
-	"net/url"
 	"strings"
-	"sync"
 	"unicode/utf8"
-
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/schemaregistry"
 )
 
 //go:embed README.md
@@ -37,18 +34,10 @@ func init() {
 
 // Config is the plugin's config.
 type Config struct {
-	Topic                interceptor.Pattern `json:"topic" doc:"topics whose records are masked (default: all)"`
-	SchemaRegistryConfig *RegistryConfig     `json:"schemaRegistryConfig" doc:"the schema registry of schema-framed values"`
-	Policies             []Policy            `json:"policies" doc:"fields to mask and how"`
-	ErrorPolicy          string              `json:"errorPolicy" doc:"fail_fetch (default) or skip_masking, for values that cannot be masked"`
-}
-
-// RegistryConfig locates a Confluent-compatible schema registry.
-type RegistryConfig struct {
-	Type              string            `json:"type" doc:"CONFLUENT (the default and only supported type)"`
-	Host              string            `json:"host" doc:"base URL of the registry, http or https"`
-	CacheSize         *int              `json:"cacheSize" doc:"schemas kept in memory (default 50)"`
-	AdditionalConfigs map[string]string `json:"additionalConfigs" doc:"basic.auth.credentials.source=USER_INFO and basic.auth.user.info=user:password"`
+	Topic                interceptor.Pattern    `json:"topic" doc:"topics whose records are masked (default: all)"`
+	SchemaRegistryConfig *schemaregistry.Config `json:"schemaRegistryConfig" doc:"the schema registry of schema-framed values"`
+	Policies             []Policy               `json:"policies" doc:"fields to mask and how"`
+	ErrorPolicy          string                 `json:"errorPolicy" doc:"fail_fetch (default) or skip_masking, for values that cannot be masked"`
 }
 
 // Policy masks fields with one rule.
@@ -101,26 +90,13 @@ func newMasking(cfg *Config, _ interceptor.Env) (interceptor.Interceptor, error)
 			p.m.fields = append(p.m.fields, field{raw: f, path: pth, rule: r})
 		}
 	}
-	size := 50
 	if rc := cfg.SchemaRegistryConfig; rc != nil {
-		opts, err := registryOptions(rc)
+		reg, err := schemaregistry.Open("schemaRegistryConfig", rc)
 		if err != nil {
 			return nil, err
 		}
-		if rc.CacheSize != nil {
-			size = *rc.CacheSize
-		}
-		var once sync.Once
-		var cl *sr.Client
-		p.m.registry = func() (*sr.Client, error) {
-			once.Do(func() { cl, err = sr.NewClient(opts...) })
-			if err != nil {
-				return nil, fmt.Errorf("fieldleveldatamasking: schema registry client: %w", err)
-			}
-			return cl, nil
-		}
+		p.m.registry = reg
 	}
-	p.m.cache = &schemaCache{size: size}
 	return p, nil
 }
 
@@ -144,44 +120,4 @@ func compileRule(at string, r Rule) (rule, error) {
 		out.char, _ = utf8.DecodeRuneInString(*c)
 	}
 	return out, nil
-}
-
-// registryOptions checks the registry config and returns the client's
-// options.
-func registryOptions(rc *RegistryConfig) ([]sr.ClientOpt, error) {
-	const at = "schemaRegistryConfig"
-	if t := strings.ToUpper(rc.Type); t != "" && t != "CONFLUENT" {
-		return nil, interceptor.Invalid(at+".type", "%q is not supported; only CONFLUENT registries are (AWS Glue is not)", rc.Type)
-	}
-	u, err := url.Parse(rc.Host)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, interceptor.Invalid(at+".host", "%q is not an http or https URL", rc.Host)
-	}
-	if rc.CacheSize != nil && *rc.CacheSize <= 0 {
-		return nil, interceptor.Invalid(at+".cacheSize", "must be positive")
-	}
-	opts := []sr.ClientOpt{sr.URLs(rc.Host)}
-	var source, info string
-	for k, v := range rc.AdditionalConfigs {
-		switch k {
-		case "basic.auth.credentials.source":
-			source = v
-		case "basic.auth.user.info":
-			info = v
-		default:
-			return nil, interceptor.Invalid(at+".additionalConfigs."+k, "unsupported; expect basic.auth.credentials.source and basic.auth.user.info")
-		}
-	}
-	switch {
-	case source == "" && info == "":
-	case !strings.EqualFold(source, "USER_INFO"):
-		return nil, interceptor.Invalid(at+".additionalConfigs.basic.auth.credentials.source", "%q is not supported; expect USER_INFO", source)
-	default:
-		user, pass, ok := strings.Cut(info, ":")
-		if !ok {
-			return nil, interceptor.Invalid(at+".additionalConfigs.basic.auth.user.info", "expect user:password")
-		}
-		opts = append(opts, sr.BasicAuth(user, pass))
-	}
-	return opts, nil
 }

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/hamba/avro/v2"
+	"github.com/strait-gateway/strait/schemaregistry"
 	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -17,10 +17,8 @@ import (
 // through the schema registry, and plain JSON.
 type masker struct {
 	fields []field
-	// registry returns the schema registry client, made on first use;
-	// nil without a registry config.
-	registry func() (*sr.Client, error)
-	cache    *schemaCache
+	// registry is nil without a registry config.
+	registry *schemaregistry.Registry
 }
 
 // errNoRegistry is returned for a framed value when no registry is
@@ -85,7 +83,7 @@ func (m *masker) maskFramed(ctx context.Context, value []byte, o *outcome) ([]by
 		return m.maskAvro(value, body, x, o)
 	case protoreflect.FileDescriptor:
 		return m.maskProtobuf(value, body, x, o)
-	case jsonSchema:
+	case schemaregistry.JSON:
 		return m.maskJSON(value, body, o)
 	}
 	return nil, fmt.Errorf("fieldleveldatamasking: schema %d has an unsupported type", id)
@@ -113,102 +111,14 @@ func (m *masker) maskAvro(value, body []byte, s avro.Schema, o *outcome) ([]byte
 	return append(append(make([]byte, 0, len(head)+len(enc)), head...), enc...), nil
 }
 
-// jsonSchema marks a schema of type JSON: the payload is masked as JSON.
-type jsonSchema struct{}
-
-// schema returns the parsed schema of an id: an avro.Schema, a
-// protoreflect.FileDescriptor or a jsonSchema.
+// schema returns the parsed schema of an id.
 func (m *masker) schema(ctx context.Context, id int) (any, error) {
-	if s, ok := m.cache.get(id); ok {
-		return s, nil
-	}
 	if m.registry == nil {
 		return nil, fmt.Errorf("fieldleveldatamasking: %w", errNoRegistry)
 	}
-	cl, err := m.registry()
+	s, err := m.registry.Schema(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("fieldleveldatamasking: %w", err)
 	}
-	raw, err := cl.SchemaByID(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("fieldleveldatamasking: schema %d: %w", id, err)
-	}
-	var s any
-	switch raw.Type {
-	case sr.TypeAvro:
-		s, err = parseAvro(ctx, cl, raw)
-	case sr.TypeProtobuf:
-		s, err = compileProto(ctx, cl, id, raw)
-	case sr.TypeJSON:
-		s = jsonSchema{}
-	default:
-		err = fmt.Errorf("unsupported schema type %v", raw.Type)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("fieldleveldatamasking: schema %d: %w", id, err)
-	}
-	m.cache.put(id, s)
 	return s, nil
-}
-
-// parseAvro parses an Avro schema after its references, which define the
-// named types it uses.
-func parseAvro(ctx context.Context, cl *sr.Client, s sr.Schema) (avro.Schema, error) {
-	cache := &avro.SchemaCache{}
-	var parseRefs func(refs []sr.SchemaReference, depth int) error
-	parseRefs = func(refs []sr.SchemaReference, depth int) error {
-		if depth > 16 {
-			return errors.New("references nested too deep")
-		}
-		for _, r := range refs {
-			ref, err := cl.SchemaByVersion(ctx, r.Subject, r.Version)
-			if err != nil {
-				return fmt.Errorf("reference %s: %w", r.Name, err)
-			}
-			if err := parseRefs(ref.References, depth+1); err != nil {
-				return err
-			}
-			if _, err := avro.ParseWithCache(ref.Schema.Schema, "", cache); err != nil {
-				return fmt.Errorf("reference %s: %w", r.Name, err)
-			}
-		}
-		return nil
-	}
-	if err := parseRefs(s.References, 0); err != nil {
-		return nil, err
-	}
-	return avro.ParseWithCache(s.Schema, "", cache)
-}
-
-// schemaCache keeps up to size parsed schemas by id, dropping the oldest
-// when full. Failed look-ups are not kept, so a registry outage heals.
-type schemaCache struct {
-	mu    sync.Mutex
-	size  int
-	byID  map[int]any
-	order []int
-}
-
-func (c *schemaCache) get(id int) (any, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.byID[id]
-	return s, ok
-}
-
-func (c *schemaCache) put(id int, s any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.byID[id]; ok {
-		return
-	}
-	if c.byID == nil {
-		c.byID = map[int]any{}
-	}
-	if len(c.order) >= c.size {
-		delete(c.byID, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.byID[id] = s
-	c.order = append(c.order, id)
 }
