@@ -16,6 +16,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/encryption"
 )
@@ -196,7 +197,11 @@ func checkEncrypted(direct *kgo.Client, bootstrap, addr string, size int) error 
 		if err != nil {
 			return err
 		}
-		if locs, _ := encryption.Locations(stored.Headers); len(locs) == 1 && !bytes.Contains(stored.Value, []byte("clear")) {
+		var hs []kmsg.Header
+		for _, h := range stored.Headers {
+			hs = append(hs, kmsg.Header{Key: h.Key, Value: h.Value})
+		}
+		if locs, _ := encryption.Locations(hs); len(locs) == 1 && !bytes.Contains(stored.Value, []byte("clear")) {
 			back, err := readAt(ctx, addr, topic, offset)
 			if err != nil {
 				return err

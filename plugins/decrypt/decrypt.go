@@ -17,9 +17,11 @@ import (
 	"strings"
 
 	"github.com/strait-gateway/strait/encryption"
+	"github.com/strait-gateway/strait/encryption/fields"
 	"github.com/strait-gateway/strait/encryption/kms"
 	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/schemaregistry"
 )
 
 //go:embed README.md
@@ -34,13 +36,14 @@ func init() {
 
 // Config is the plugin's config.
 type Config struct {
-	Topic                 interceptor.Pattern `json:"topic" doc:"topics whose records are decrypted (default: all)"`
-	KMSConfig             *kms.Config         `json:"kmsConfig" doc:"the KMS clients; they must reach the keys the records were encrypted with"`
-	RecordValueFields     []string            `json:"recordValueFields" doc:"value fields to decrypt (default: the whole value and every field)"`
-	RecordKeyFields       []string            `json:"recordKeyFields" doc:"key fields to decrypt (default: the whole key and every field)"`
-	RecordHeaderFields    []string            `json:"recordHeaderFields" doc:"headers to decrypt (default: every header)"`
-	ErrorPolicy           string              `json:"errorPolicy" doc:"return_encrypted (default) or fail_fetch, for records that cannot be decrypted"`
-	EnableAuditLogOnError *bool               `json:"enableAuditLogOnError" doc:"report records that cannot be decrypted (default true)"`
+	Topic                 interceptor.Pattern    `json:"topic" doc:"topics whose records are decrypted (default: all)"`
+	KMSConfig             *kms.Config            `json:"kmsConfig" doc:"the KMS clients; they must reach the keys the records were encrypted with"`
+	RecordValueFields     []string               `json:"recordValueFields" doc:"value fields to decrypt (default: the whole value and every field)"`
+	RecordKeyFields       []string               `json:"recordKeyFields" doc:"key fields to decrypt (default: the whole key and every field)"`
+	RecordHeaderFields    []string               `json:"recordHeaderFields" doc:"headers to decrypt (default: every header)"`
+	SchemaRegistryConfig  *schemaregistry.Config `json:"schemaRegistryConfig" doc:"the schema registry of schema-framed values, for field-level decryption"`
+	ErrorPolicy           string                 `json:"errorPolicy" doc:"return_encrypted (default) or fail_fetch, for records that cannot be decrypted"`
+	EnableAuditLogOnError *bool                  `json:"enableAuditLogOnError" doc:"report records that cannot be decrypted (default true)"`
 }
 
 // plugin is a configured DecryptPlugin.
@@ -53,6 +56,7 @@ type plugin struct {
 	failFetch bool
 	quiet     bool
 	keys      *encryption.Keys
+	codec     *fields.Codec
 }
 
 // selection is which fields of a value or key are decrypted; nil paths
@@ -86,6 +90,12 @@ func newDecrypt(cfg *Config, env interceptor.Env) (interceptor.Interceptor, erro
 		return nil, interceptor.Invalid("errorPolicy", "%q is not return_encrypted or fail_fetch", cfg.ErrorPolicy)
 	}
 	p.quiet = cfg.EnableAuditLogOnError != nil && !*cfg.EnableAuditLogOnError
+	p.codec = &fields.Codec{}
+	if rc := cfg.SchemaRegistryConfig; rc != nil {
+		if p.codec.Registry, err = schemaregistry.Open("schemaRegistryConfig", rc); err != nil {
+			return nil, err
+		}
+	}
 	resolve, err := kms.Open(cfg.KMSConfig, env.Log)
 	if err != nil {
 		return nil, interceptor.Invalid("kmsConfig", "%v", err)

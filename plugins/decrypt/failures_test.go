@@ -22,7 +22,7 @@ func TestProduceRefusals(t *testing.T) {
 		data         []byte
 		code         int16
 	}{
-		{"KMS not configured", `{"recordValue":{"payload":{"keySecretId":"aws-kms://arn:aws:kms:eu-west-1:1:key/x"}}}`,
+		{"KMS not configured", `{"recordValue":{"payload":{"keySecretId":"azure-kms://myvault.vault.azure.net/keys/k"}}}`,
 			recordstest.Batch(t, kgo.NoCompression(), rec), kerr.RequestTimedOut.Code},
 		{"template names a missing header", `{"recordValue":{"payload":{"keySecretId":"in-memory-kms://t-{{record.header.tenant}}"}}}`,
 			recordstest.Batch(t, kgo.NoCompression(), rec), kerr.InvalidRecord.Code},

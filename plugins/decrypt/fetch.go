@@ -2,6 +2,8 @@ package decrypt
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/encryption"
+	"github.com/strait-gateway/strait/encryption/fields"
 	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/records"
@@ -183,5 +186,41 @@ func (p *plugin) decryptField(ctx context.Context, topic string, r *kmsg.Record,
 	if !sel.field(pth) {
 		return false, nil
 	}
-	return false, fmt.Errorf("field decryption is not available yet")
+	data := &r.Value
+	if part == "key" {
+		data = &r.Key
+	}
+	fieldHeader := slices.IndexFunc(r.Headers, func(h kmsg.Header) bool { return h.Key == encryption.FieldHeader+loc })
+	found := false
+	out, err := p.codec.Replace(ctx, *data, pth, func(got string, f fields.Field) ([]byte, error) {
+		if got != at {
+			return f.Raw, nil
+		}
+		found = true
+		var env []byte
+		if fieldHeader >= 0 {
+			env = r.Headers[fieldHeader].Value
+		} else {
+			text, ok := f.Text()
+			if !ok {
+				return nil, errors.New("the field holds no ciphertext")
+			}
+			var err error
+			if env, err = base64.StdEncoding.DecodeString(text); err != nil {
+				return nil, errors.New("the field's ciphertext is not base64")
+			}
+		}
+		return p.keys.Open(ctx, env, encryption.Context(topic, loc))
+	})
+	if err != nil {
+		return false, err
+	}
+	if !found {
+		return false, errors.New("the field is missing")
+	}
+	*data = out
+	if fieldHeader >= 0 {
+		r.Headers = slices.Delete(r.Headers, fieldHeader, fieldHeader+1)
+	}
+	return true, nil
 }

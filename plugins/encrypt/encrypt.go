@@ -18,8 +18,11 @@ import (
 	"strings"
 
 	"github.com/strait-gateway/strait/encryption"
+	"github.com/strait-gateway/strait/encryption/fields"
 	"github.com/strait-gateway/strait/encryption/kms"
+	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/schemaregistry"
 )
 
 //go:embed README.md
@@ -34,12 +37,14 @@ func init() {
 
 // Config is the plugin's config.
 type Config struct {
-	Topic                 interceptor.Pattern `json:"topic" doc:"topics whose records are encrypted (default: all)"`
-	KMSConfig             *kms.Config         `json:"kmsConfig" doc:"the KMS clients and the data-key lifetime"`
-	RecordValue           *Target             `json:"recordValue" doc:"what of the value to encrypt"`
-	RecordKey             *Target             `json:"recordKey" doc:"what of the key to encrypt (encrypted keys defeat compaction)"`
-	RecordHeader          *HeaderTarget       `json:"recordHeader" doc:"which headers to encrypt"`
-	EnableAuditLogOnError *bool               `json:"enableAuditLogOnError" doc:"report records that cannot be encrypted (default true)"`
+	Topic                 interceptor.Pattern    `json:"topic" doc:"topics whose records are encrypted (default: all)"`
+	KMSConfig             *kms.Config            `json:"kmsConfig" doc:"the KMS clients and the data-key lifetime"`
+	RecordValue           *Target                `json:"recordValue" doc:"what of the value to encrypt"`
+	RecordKey             *Target                `json:"recordKey" doc:"what of the key to encrypt (encrypted keys defeat compaction)"`
+	RecordHeader          *HeaderTarget          `json:"recordHeader" doc:"which headers to encrypt"`
+	SchemaRegistryConfig  *schemaregistry.Config `json:"schemaRegistryConfig" doc:"the schema registry of schema-framed (Avro, JSON Schema) values, for field-level encryption"`
+	SchemaDataMode        string                 `json:"schemaDataMode" doc:"preserve_avro (the default and only mode): an encrypted Avro value stays Avro of the same schema"`
+	EnableAuditLogOnError *bool                  `json:"enableAuditLogOnError" doc:"report records that cannot be encrypted (default true)"`
 }
 
 // Target is what of a value or a key is encrypted: the whole payload or
@@ -74,15 +79,28 @@ type item struct {
 	alg   encryption.Algorithm
 }
 
+// target is what of a value or key is encrypted: the whole, or fields.
+type target struct {
+	whole  *item
+	fields []fieldItem
+}
+
+// fieldItem is one configured field.
+type fieldItem struct {
+	path fieldpath.Path
+	item
+}
+
 // plugin is a configured EncryptPlugin.
 type plugin struct {
 	interceptor.Base
-	topic   interceptor.Pattern
-	value   *item
-	key     *item
-	header  *headerItem
-	quiet   bool // enableAuditLogOnError false
-	keys    *encryption.Keys
+	topic  interceptor.Pattern
+	value  *target
+	key    *target
+	header *headerItem
+	codec  *fields.Codec
+	quiet  bool // enableAuditLogOnError false
+	keys   *encryption.Keys
 }
 
 type headerItem struct {
@@ -96,11 +114,24 @@ func newEncrypt(cfg *Config, env interceptor.Env) (interceptor.Interceptor, erro
 		return nil, interceptor.Invalid("kmsConfig", "%v", err)
 	}
 	var err error
-	if p.value, err = payloadItem("recordValue", cfg.RecordValue); err != nil {
+	if p.value, err = compileTarget("recordValue", cfg.RecordValue); err != nil {
 		return nil, err
 	}
-	if p.key, err = payloadItem("recordKey", cfg.RecordKey); err != nil {
+	if p.key, err = compileTarget("recordKey", cfg.RecordKey); err != nil {
 		return nil, err
+	}
+	switch strings.ToLower(cfg.SchemaDataMode) {
+	case "", "preserve_avro":
+	case "convert_json":
+		return nil, interceptor.Invalid("schemaDataMode", "convert_json is not available; preserve_avro keeps encrypted Avro values valid Avro of their schema")
+	default:
+		return nil, interceptor.Invalid("schemaDataMode", "%q is not preserve_avro", cfg.SchemaDataMode)
+	}
+	p.codec = &fields.Codec{}
+	if rc := cfg.SchemaRegistryConfig; rc != nil {
+		if p.codec.Registry, err = schemaregistry.Open("schemaRegistryConfig", rc); err != nil {
+			return nil, err
+		}
 	}
 	if h := cfg.RecordHeader; h != nil {
 		if h.Payload == nil {
@@ -124,21 +155,34 @@ func newEncrypt(cfg *Config, env interceptor.Env) (interceptor.Interceptor, erro
 	return p, nil
 }
 
-// payloadItem compiles a value or key target.
-func payloadItem(at string, t *Target) (*item, error) {
+// compileTarget compiles a value or key target.
+func compileTarget(at string, t *Target) (*target, error) {
 	if t == nil {
 		return nil, nil
 	}
 	switch {
 	case t.Payload != nil && len(t.Fields) > 0:
 		return nil, interceptor.Invalid(at, "set payload or fields, not both")
-	case len(t.Fields) > 0:
-		return nil, interceptor.Invalid(at+".fields", "field-level encryption is not available yet; use payload")
-	case t.Payload == nil:
+	case t.Payload != nil:
+		it, err := compileSpec(at+".payload", *t.Payload)
+		return &target{whole: &it}, err
+	case len(t.Fields) == 0:
 		return nil, interceptor.Invalid(at, "set payload or fields")
 	}
-	it, err := compileSpec(at+".payload", *t.Payload)
-	return &it, err
+	out := &target{}
+	for i, f := range t.Fields {
+		fat := fmt.Sprintf("%s.fields[%d]", at, i)
+		pth, err := fieldpath.Parse(f.FieldName)
+		if err != nil {
+			return nil, interceptor.Invalid(fat+".fieldName", "%v", err)
+		}
+		it, err := compileSpec(fat, Spec{KeySecretID: f.KeySecretID, Algorithm: f.Algorithm})
+		if err != nil {
+			return nil, err
+		}
+		out.fields = append(out.fields, fieldItem{path: pth, item: it})
+	}
+	return out, nil
 }
 
 // compileSpec checks a key id template and an algorithm.

@@ -1,6 +1,7 @@
 package encrypt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -8,12 +9,15 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/strait-gateway/strait/encryption/fields"
 	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/strait-gateway/strait/interceptor"
 )
 
 // recordVars fills keySecretId templates from one clear record.
 type recordVars struct {
+	ctx   context.Context
+	codec *fields.Codec
 	topic string
 	r     *kmsg.Record
 }
@@ -64,7 +68,7 @@ func (v recordVars) lookup(name string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return valueField(v.r.Value, p)
+		return v.valueField(p)
 	}
 	return "", fmt.Errorf("{{%s}}: unknown variable", name)
 }
@@ -76,4 +80,27 @@ func parseValuePath(name string) (fieldpath.Path, error) {
 		return nil, fmt.Errorf("{{%s}}: %w", name, err)
 	}
 	return p, nil
+}
+
+// valueField returns the text of the first field of the clear value at p.
+func (v recordVars) valueField(p fieldpath.Path) (string, error) {
+	var text string
+	var found bool
+	_, err := v.codec.Replace(v.ctx, v.r.Value, p, func(_ string, f fields.Field) ([]byte, error) {
+		if !found {
+			s, err := f.Scalar()
+			if err != nil {
+				return nil, err
+			}
+			text, found = s, true
+		}
+		return f.Raw, nil
+	})
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("{{record.value.%s}}: %w", p, err)
+	case !found:
+		return "", fmt.Errorf("{{record.value.%s}}: the value has no such field", p)
+	}
+	return text, nil
 }

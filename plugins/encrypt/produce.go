@@ -2,14 +2,17 @@ package encrypt
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/encryption"
+	"github.com/strait-gateway/strait/encryption/fields"
 	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/records"
 )
@@ -89,11 +92,12 @@ func (p *plugin) encryptBatch(ctx context.Context, topic string, b *records.Batc
 // encryptRecord encrypts what the config names of one record and lists
 // it in the marker header. It reports whether anything was encrypted.
 func (p *plugin) encryptRecord(ctx context.Context, topic string, r *kmsg.Record) (bool, error) {
-	if locs, err := encryption.Locations(r.Headers); err != nil || len(locs) > 0 {
-		return false, errors.New("the record already carries a " + encryption.Header + " header: encrypting it twice would hide what it holds")
+	if slices.ContainsFunc(r.Headers, func(h kmsg.Header) bool { return encryption.IsOwn(h.Key) }) {
+		return false, errors.New("the record already carries " + encryption.Header + " headers: encrypting it again would hide what it holds")
 	}
-	vars := recordVars{topic: topic, r: r}
+	vars := recordVars{ctx: ctx, codec: p.codec, topic: topic, r: r}
 	var locs []string
+	var extra []kmsg.Header // envelopes of fields that cannot hold text
 	seal := func(it *item, location string, plaintext []byte) ([]byte, error) {
 		keyID, err := vars.keyID(it.keyID)
 		if err != nil {
@@ -108,17 +112,13 @@ func (p *plugin) encryptRecord(ctx context.Context, topic string, r *kmsg.Record
 	}
 	// Key ids are resolved from the clear record, so every item is sealed
 	// before any is replaced.
-	var value, key []byte
-	var err error
-	if p.value != nil && r.Value != nil {
-		if value, err = seal(p.value, "value", r.Value); err != nil {
-			return false, err
-		}
+	value, err := p.sealPart(ctx, p.value, "value", r.Value, seal, &extra)
+	if err != nil {
+		return false, err
 	}
-	if p.key != nil && r.Key != nil {
-		if key, err = seal(p.key, "key", r.Key); err != nil {
-			return false, err
-		}
+	key, err := p.sealPart(ctx, p.key, "key", r.Key, seal, &extra)
+	if err != nil {
+		return false, err
 	}
 	headers := make([][]byte, len(r.Headers))
 	if p.header != nil {
@@ -145,8 +145,51 @@ func (p *plugin) encryptRecord(ctx context.Context, topic string, r *kmsg.Record
 			r.Headers[i].Value = v
 		}
 	}
-	r.Headers = encryption.Mark(r.Headers, dedupe(locs))
+	r.Headers = encryption.Mark(append(r.Headers, extra...), dedupe(locs))
 	return true, nil
+}
+
+// sealFunc encrypts one item of a record at a location.
+type sealFunc func(it *item, location string, plaintext []byte) ([]byte, error)
+
+// sealPart encrypts a value or key as its target says: whole, or field by
+// field. It returns nil when nothing was encrypted (no target, a null, no
+// configured field present).
+func (p *plugin) sealPart(ctx context.Context, t *target, part string, data []byte, seal sealFunc, extra *[]kmsg.Header) ([]byte, error) {
+	if t == nil || data == nil {
+		return nil, nil
+	}
+	if t.whole != nil {
+		return seal(t.whole, part, data)
+	}
+	out, changed := data, false
+	for i := range t.fields {
+		f := &t.fields[i]
+		next, err := p.codec.Replace(ctx, out, f.path, func(at string, fld fields.Field) ([]byte, error) {
+			loc := part + ":" + at
+			env, err := seal(&f.item, loc, fld.Raw)
+			if err != nil {
+				return nil, err
+			}
+			repl, inHeader, err := fld.Conceal(base64.StdEncoding.EncodeToString(env))
+			if err != nil {
+				return nil, err
+			}
+			if inHeader {
+				*extra = append(*extra, kmsg.Header{Key: encryption.FieldHeader + loc, Value: env})
+			}
+			changed = true
+			return repl, nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s field %s: %w", part, f.path, err)
+		}
+		out = next
+	}
+	if !changed {
+		return nil, nil
+	}
+	return out, nil
 }
 
 // dedupe drops repeated locations (a header name may occur twice).
