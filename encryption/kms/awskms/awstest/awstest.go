@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,8 +27,9 @@ import (
 	"github.com/strait-gateway/strait/encryption/kms/awskms"
 )
 
-// MotoInstall is the command that installs moto_server.
-const MotoInstall = "pip install 'moto[server]'"
+// MotoInstall is how moto_server is installed: `make deps` puts it in
+// the repository's Python virtualenv, which Moto looks in after PATH.
+const MotoInstall = "make deps (or pip install 'moto[server]')"
 
 // Test credentials: the servers accept any.
 const (
@@ -108,9 +111,9 @@ func LocalKMS(t testing.TB) *Server {
 // the test ends. The test fails if moto_server is not installed.
 func Moto(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
+	bin, err := motoServer()
 	if err != nil {
-		t.Fatalf("awstest: moto_server is not on PATH; install it with: %s", MotoInstall)
+		t.Fatalf("awstest: moto_server is neither on PATH nor in the repository's .cache/venv; install it with: %s", MotoInstall)
 	}
 	port := freePort(t)
 	var out bytes.Buffer
@@ -155,4 +158,26 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// motoServer finds moto_server on PATH or in the virtualenv at
+// .cache/venv of the module the test runs in.
+func motoServer() (string, error) {
+	if bin, err := exec.LookPath("moto_server"); err == nil {
+		return bin, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return exec.LookPath(filepath.Join(dir, ".cache", "venv", "bin", "moto_server"))
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return "", os.ErrNotExist
+		}
+		dir = up
+	}
 }
