@@ -13,6 +13,7 @@
 package encrypt
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"strings"
@@ -101,6 +102,7 @@ type plugin struct {
 	codec  *fields.Codec
 	quiet  bool // enableAuditLogOnError false
 	keys   *encryption.Keys
+	find   Finder
 }
 
 type headerItem struct {
@@ -109,7 +111,25 @@ type headerItem struct {
 }
 
 func newEncrypt(cfg *Config, env interceptor.Env) (interceptor.Interceptor, error) {
-	p := &plugin{topic: cfg.Topic}
+	return New(cfg, env, nil)
+}
+
+// Field is one field to encrypt, as a Finder reports it.
+type Field struct {
+	Path        fieldpath.Path
+	KeySecretID interceptor.Template
+	Algorithm   encryption.Algorithm
+}
+
+// Finder returns the fields of a value to encrypt, for values the config
+// does not name fields of: EncryptSchemaBasedPlugin reads them from the
+// value's schema. A value it has nothing for yields none.
+type Finder func(ctx context.Context, codec *fields.Codec, value []byte) ([]Field, error)
+
+// New makes an encryption interceptor from a config; find, when not nil,
+// chooses the value fields to encrypt record by record.
+func New(cfg *Config, env interceptor.Env, find Finder) (interceptor.Interceptor, error) {
+	p := &plugin{topic: cfg.Topic, find: find}
 	if err := cfg.KMSConfig.Check("kmsConfig"); err != nil {
 		return nil, interceptor.Invalid("kmsConfig", "%v", err)
 	}
@@ -143,11 +163,11 @@ func newEncrypt(cfg *Config, env interceptor.Env) (interceptor.Interceptor, erro
 		}
 		p.header = &headerItem{names: h.Header, item: it}
 	}
-	if p.value == nil && p.key == nil && p.header == nil {
+	if p.value == nil && p.key == nil && p.header == nil && find == nil {
 		return nil, interceptor.Invalid("recordValue", "nothing to encrypt: set recordValue, recordKey or recordHeader")
 	}
 	p.quiet = cfg.EnableAuditLogOnError != nil && !*cfg.EnableAuditLogOnError
-	resolve, err := kms.Open(cfg.KMSConfig, env.Log)
+	resolve, err := kms.Open(cfg.KMSConfig, env.Log, env.KeyStore)
 	if err != nil {
 		return nil, interceptor.Invalid("kmsConfig", "%v", err)
 	}

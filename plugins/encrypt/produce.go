@@ -112,7 +112,18 @@ func (p *plugin) encryptRecord(ctx context.Context, topic string, r *kmsg.Record
 	}
 	// Key ids are resolved from the clear record, so every item is sealed
 	// before any is replaced.
-	value, err := p.sealPart(ctx, p.value, "value", r.Value, seal, &extra)
+	vt := p.value
+	if vt == nil && p.find != nil && r.Value != nil {
+		found, err := p.find(ctx, p.codec, r.Value)
+		if err != nil {
+			return false, fmt.Errorf("value fields: %w", err)
+		}
+		vt = &target{}
+		for _, f := range found {
+			vt.fields = append(vt.fields, fieldItem{path: f.Path, item: item{keyID: f.KeySecretID, alg: f.Algorithm}})
+		}
+	}
+	value, err := p.sealPart(ctx, vt, "value", r.Value, seal, &extra)
 	if err != nil {
 		return false, err
 	}
