@@ -101,11 +101,11 @@ func (r *Registry) Schema(ctx context.Context, id int) (any, error) {
 	}
 	r.once.Do(func() { r.client, r.err = sr.NewClient(r.opts...) })
 	if r.err != nil {
-		return nil, fmt.Errorf("schemaregistry: client: %w", r.err)
+		return nil, &LookupError{fmt.Errorf("schemaregistry: client: %w", r.err)}
 	}
 	raw, err := r.client.SchemaByID(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("schemaregistry: schema %d: %w", id, err)
+		return nil, &LookupError{fmt.Errorf("schemaregistry: schema %d: %w", id, err)}
 	}
 	var s any
 	switch raw.Type {
@@ -124,6 +124,16 @@ func (r *Registry) Schema(ctx context.Context, id int) (any, error) {
 	r.cache.put(id, s)
 	return s, nil
 }
+
+// LookupError is a failure to get a schema from the registry (unreachable,
+// refusing, unknown id), as opposed to a schema that does not parse. The
+// record is not at fault: a producer may try again.
+type LookupError struct{ Err error }
+
+func (e *LookupError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the registry's error.
+func (e *LookupError) Unwrap() error { return e.Err }
 
 // parseAvro parses an Avro schema after its references, which define the
 // named types it uses.

@@ -96,7 +96,7 @@ func newDecrypt(cfg *Config, env interceptor.Env) (interceptor.Interceptor, erro
 			return nil, err
 		}
 	}
-	resolve, err := kms.Open(cfg.KMSConfig, env.Log)
+	resolve, err := kms.Open(cfg.KMSConfig, env.Log, env.KeyStore)
 	if err != nil {
 		return nil, interceptor.Invalid("kmsConfig", "%v", err)
 	}

@@ -171,3 +171,15 @@ func b64(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+func TestRegistryOutageIsRetriable(t *testing.T) {
+	var h sr.ConfluentHeader
+	framed, _ := h.AppendEncode(nil, 9, nil)
+	framed = append(framed, 2, 'x')
+	_, code, ev := produce(t, `{"schemaRegistryConfig":{"host":"http://127.0.0.1:1"},
+		"recordValue":{"fields":[{"fieldName":"a","keySecretId":"in-memory-kms://k"}]}}`,
+		"orders", recordstest.Batch(t, kgo.NoCompression(), kmsg.Record{Value: framed}))
+	if code != kerr.RequestTimedOut.Code || ev.Actions() != "ENCRYPT_FAILED" {
+		t.Errorf("code %v, events %s; want REQUEST_TIMED_OUT so producers retry", kerr.ErrorForCode(code), ev)
+	}
+}

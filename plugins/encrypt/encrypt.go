@@ -6,9 +6,10 @@
 // clients allowed to read.
 //
 // A partition whose records cannot all be encrypted is refused, and
-// nothing of it reaches the broker: a KMS failure with a retriable error
-// (REQUEST_TIMED_OUT, so producers try again), a record the config cannot
-// apply to (a template naming a missing field) with INVALID_RECORD.
+// nothing of it reaches the broker: a KMS or schema registry failure with
+// a retriable error (REQUEST_TIMED_OUT, so producers try again), a record
+// the config cannot apply to (a template naming a missing field) with
+// INVALID_RECORD.
 // Tombstones (null values) pass untouched so compaction still works.
 package encrypt
 

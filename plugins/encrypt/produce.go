@@ -15,6 +15,7 @@ import (
 	"github.com/strait-gateway/strait/encryption/fields"
 	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/records"
+	"github.com/strait-gateway/strait/schemaregistry"
 )
 
 // kmsTimeout bounds the KMS calls of one produce request.
@@ -46,8 +47,8 @@ func (p *plugin) Request(c *interceptor.Call, req kmsg.Request) {
 			})
 			if err != nil {
 				code := kerr.InvalidRecord.Code
-				if errors.As(err, new(*kmsError)) {
-					code = kerr.RequestTimedOut.Code
+				if errors.As(err, new(*kmsError)) || errors.As(err, new(*schemaregistry.LookupError)) {
+					code = kerr.RequestTimedOut.Code // not the record's fault: the producer may retry
 				}
 				msg := fmt.Sprintf("partition %d not encrypted, nothing written: %v", pt.Partition, err)
 				refused.Add(t, pt.Partition, code, interceptor.Refused(c, msg), -1)

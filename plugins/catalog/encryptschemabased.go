@@ -1,0 +1,5 @@
+package catalog
+
+import (
+	_ "github.com/strait-gateway/strait/plugins/encryptschemabased" // EncryptSchemaBasedPlugin
+)
