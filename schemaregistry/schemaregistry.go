@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -104,6 +105,9 @@ func (r *Registry) Schema(ctx context.Context, id int) (any, error) {
 		return nil, &LookupError{fmt.Errorf("schemaregistry: client: %w", r.err)}
 	}
 	raw, err := r.client.SchemaByID(ctx, id)
+	if re := (*sr.ResponseError)(nil); errors.As(err, &re) && re.StatusCode == http.StatusNotFound {
+		return nil, fmt.Errorf("schemaregistry: schema %d is unknown to the registry: %w", id, err)
+	}
 	if err != nil {
 		return nil, &LookupError{fmt.Errorf("schemaregistry: schema %d: %w", id, err)}
 	}
@@ -125,8 +129,8 @@ func (r *Registry) Schema(ctx context.Context, id int) (any, error) {
 	return s, nil
 }
 
-// LookupError is a failure to get a schema from the registry (unreachable,
-// refusing, unknown id), as opposed to a schema that does not parse. The
+// LookupError is a failure to reach the registry or get an answer from it,
+// as opposed to an unknown schema id or a schema that does not parse. The
 // record is not at fault: a producer may try again.
 type LookupError struct{ Err error }
 
