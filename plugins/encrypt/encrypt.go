@@ -239,6 +239,3 @@ func knownVar(v string) bool {
 	}
 	return false
 }
-
-// String describes the interceptor for logs.
-func (p *plugin) String() string { return fmt.Sprintf("EncryptPlugin(topic=%s)", p.topic) }
