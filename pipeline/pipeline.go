@@ -21,6 +21,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/strait-gateway/strait/encryption"
 	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/resource"
 )
@@ -31,6 +32,7 @@ type Config struct {
 	Reporter interceptor.Reporter
 	Limits   interceptor.Limits
 	Node     interceptor.Node
+	KeyStore encryption.KeyStore // gateway-kms:// data keys; nil when the node has none
 }
 
 // Pipeline holds the current generation of compiled interceptors.
@@ -121,9 +123,10 @@ func (p *Pipeline) build(r *resource.Resource) (*entry, error) {
 		return nil, &interceptor.ConfigError{Field: "pluginClass", Msg: "unknown plugin " + doc.Spec.PluginClass}
 	}
 	inst, err := plugin.New(doc.Spec.Config, interceptor.Env{
-		Log:    p.cfg.Log.Named(r.Name),
-		Limits: p.cfg.Limits,
-		Node:   p.cfg.Node,
+		Log:      p.cfg.Log.Named(r.Name),
+		Limits:   p.cfg.Limits,
+		Node:     p.cfg.Node,
+		KeyStore: p.cfg.KeyStore,
 	})
 	if err != nil {
 		return nil, err

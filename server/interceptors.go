@@ -36,6 +36,7 @@ func (s *Server) openPipeline() {
 		Reporter: &actionLog{log: sampled(s.log.Named("interceptor")), actions: actions, audit: s.audit},
 		Limits:   s.limits,
 		Node:     node,
+		KeyStore: s.keyStore(),
 	})
 	s.config.Watch(func(snap *store.Snapshot[*resource.Resource]) { s.pipeline.Apply(snap.Generation, snap.Entries) })
 	snap := s.config.Snapshot()

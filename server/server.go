@@ -21,6 +21,7 @@ import (
 	"github.com/strait-gateway/strait/audit"
 	"github.com/strait-gateway/strait/auth"
 	"github.com/strait-gateway/strait/backing"
+	"github.com/strait-gateway/strait/encryption/keystore"
 	"github.com/strait-gateway/strait/gateway"
 	"github.com/strait-gateway/strait/identity"
 	"github.com/strait-gateway/strait/limits"
@@ -43,6 +44,7 @@ type Server struct {
 	identity  *identity.Identity
 	pipeline  *pipeline.Pipeline
 	limits    *limits.Limits
+	keys      *keystore.Store // nil when the keys topic could not be opened
 	gateway   *gateway.Gateway
 	http      *http.Server
 	httpAddr  string
@@ -114,6 +116,7 @@ func (s *Server) start(ctx context.Context) error {
 		return err
 	}
 	s.limits = s.startLimits(ctx, cfg)
+	s.openKeyStore(ctx, cfg)
 	s.openPipeline()
 	dialer := cfg.Backing
 	if s.identity.Delegated() {
@@ -333,6 +336,9 @@ func (s *Server) closeBacking() {
 		actx, acancel := context.WithTimeout(context.Background(), 2*time.Second)
 		s.auditLog.Close(actx)
 		acancel()
+	}
+	if s.keys != nil {
+		s.keys.Close()
 	}
 	if s.members != nil {
 		s.members.Close()

@@ -26,6 +26,7 @@ type Config struct {
 	AWS      *awskms.Config   `json:"aws" doc:"AWS KMS, for aws-kms:// keys (default: the AWS credential chain)"`
 	Azure    *azurekms.Config `json:"azure" doc:"Azure Key Vault, for azure-kms:// keys (default: the default Azure credential)"`
 	GCP      *gcpkms.Config   `json:"gcp" doc:"Google Cloud KMS, for gcp-kms:// keys (default: Application Default Credentials)"`
+	Gateway  *GatewayConfig   `json:"gateway" doc:"data keys kept by the gateway cluster in its keys topic, for gateway-kms:// keys"`
 }
 
 // DefaultTTL is how long data keys are kept when keyTtlMs is not set.
@@ -63,7 +64,7 @@ func (c *Config) Check(at string) error {
 	for _, b := range []struct {
 		name  string
 		check func() error
-	}{{"vault", c.Vault.Check}, {"aws", c.AWS.Check}, {"azure", c.Azure.Check}, {"gcp", c.GCP.Check}} {
+	}{{"vault", c.Vault.Check}, {"aws", c.AWS.Check}, {"azure", c.Azure.Check}, {"gcp", c.GCP.Check}, {"gateway", c.Gateway.Check}} {
 		if b.name == "vault" && c.Vault == nil {
 			continue // without a block, VAULT_* variables configure it when used
 		}
@@ -111,8 +112,9 @@ func checkKeyID(prefix, id string) error {
 
 // Open returns the resolver of a kmsConfig's keySecretIds. It does no I/O;
 // KMS clients connect on first use. log is warned when in-memory keys are
-// used.
-func Open(c *Config, log *zap.Logger) (encryption.Resolver, error) {
+// used. store keeps gateway-kms:// data keys; nil (at validation time, or
+// on a node without a key store) makes those keys fail when used.
+func Open(c *Config, log *zap.Logger, store encryption.KeyStore) (encryption.Resolver, error) {
 	if c == nil {
 		c = &Config{}
 	}
@@ -135,7 +137,17 @@ func Open(c *Config, log *zap.Logger) (encryption.Resolver, error) {
 		return nil, fmt.Errorf("kms: gcp: %w", err)
 	}
 	var warn sync.Once
-	return func(id string) (encryption.KMS, string, error) {
+	var resolve encryption.Resolver
+	var gateway *gatewayKMS
+	if c.Gateway != nil && store != nil {
+		maxKeys := DefaultMaxKeys
+		if c.Gateway.MaxKeys != nil {
+			maxKeys = *c.Gateway.MaxKeys
+		}
+		master := func() (encryption.KMS, string, error) { return resolve(c.Gateway.MasterKeyID) }
+		gateway = newGatewayKMS(store, master, maxKeys)
+	}
+	resolve = func(id string) (encryption.KMS, string, error) {
 		prefix, rest, ok := split(id)
 		if !ok {
 			return nil, "", fmt.Errorf("kms: %q has no KMS prefix", id)
@@ -148,6 +160,9 @@ func Open(c *Config, log *zap.Logger) (encryption.Resolver, error) {
 				log.Warn("in-memory KMS in use: its keys live in this process only, so data encrypted with them cannot be read after a restart or on another node; use it for development only")
 			})
 		}
+		if prefix == Gateway {
+			return gatewayBackend(c, gateway, rest)
+		}
 		if prefix == Vault && vaultErr != nil {
 			return nil, "", fmt.Errorf("kms: vault-kms:// keys need kmsConfig.vault: %w", vaultErr)
 		}
@@ -156,7 +171,21 @@ func Open(c *Config, log *zap.Logger) (encryption.Resolver, error) {
 			return nil, "", fmt.Errorf("kms: %s keys are not configured in kmsConfig", prefix)
 		}
 		return k, rest, nil
-	}, nil
+	}
+	return resolve, nil
+}
+
+// gatewayBackend routes a gateway-kms:// key.
+func gatewayBackend(c *Config, g *gatewayKMS, keyID string) (encryption.KMS, string, error) {
+	switch {
+	case c.Gateway == nil || c.Gateway.MasterKeyID == "":
+		return nil, "", fmt.Errorf("kms: gateway-kms:// keys are not configured: they need kmsConfig.gateway.masterKeyId")
+	case strings.HasPrefix(c.Gateway.MasterKeyID, Gateway):
+		return nil, "", fmt.Errorf("kms: kmsConfig.gateway.masterKeyId must not be a gateway-kms:// key")
+	case g == nil:
+		return nil, "", fmt.Errorf("kms: gateway-kms:// keys are not available on this node: it has no key store (the keys topic could not be opened)")
+	}
+	return g, keyID, nil
 }
 
 func split(id string) (prefix, rest string, ok bool) {

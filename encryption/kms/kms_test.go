@@ -53,7 +53,7 @@ func TestCheckKeySecretID(t *testing.T) {
 
 func TestOpenRoutes(t *testing.T) {
 	core, logs := observer.New(zap.WarnLevel)
-	resolve, err := Open(nil, zap.New(core))
+	resolve, err := Open(nil, zap.New(core), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestOpenRoutes(t *testing.T) {
 // TestOpenSealsAndOpens runs encryption.Keys on the resolver, as the
 // encryption interceptors do.
 func TestOpenSealsAndOpens(t *testing.T) {
-	resolve, err := Open(&Config{}, nil)
+	resolve, err := Open(&Config{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestProduceRefusals(t *testing.T) {
 		code         int16
 	}{
 		{"KMS not configured", `{"recordValue":{"payload":{"keySecretId":"azure-kms://myvault.vault.azure.net/keys/k"}}}`,
-			recordstest.Batch(t, kgo.NoCompression(), rec), kerr.RequestTimedOut.Code},
+			recordstest.Batch(t, kgo.NoCompression(), rec), kerr.NotEnoughReplicas.Code},
 		{"template names a missing header", `{"recordValue":{"payload":{"keySecretId":"in-memory-kms://t-{{record.header.tenant}}"}}}`,
 			recordstest.Batch(t, kgo.NoCompression(), rec), kerr.InvalidRecord.Code},
 		{"template value would leave the key name", `{"recordValue":{"payload":{"keySecretId":"in-memory-kms://t-{{record.header.tenant}}"}}}`,

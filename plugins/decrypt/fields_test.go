@@ -179,7 +179,7 @@ func TestRegistryOutageIsRetriable(t *testing.T) {
 	_, code, ev := produce(t, `{"schemaRegistryConfig":{"host":"http://127.0.0.1:1"},
 		"recordValue":{"fields":[{"fieldName":"a","keySecretId":"in-memory-kms://k"}]}}`,
 		"orders", recordstest.Batch(t, kgo.NoCompression(), kmsg.Record{Value: framed}))
-	if code != kerr.RequestTimedOut.Code || ev.Actions() != "ENCRYPT_FAILED" {
-		t.Errorf("code %v, events %s; want REQUEST_TIMED_OUT so producers retry", kerr.ErrorForCode(code), ev)
+	if code != kerr.NotEnoughReplicas.Code || ev.Actions() != "ENCRYPT_FAILED" {
+		t.Errorf("code %v, events %s; want NOT_ENOUGH_REPLICAS so producers retry", kerr.ErrorForCode(code), ev)
 	}
 }

@@ -7,7 +7,7 @@
 //
 // A partition whose records cannot all be encrypted is refused, and
 // nothing of it reaches the broker: a KMS or schema registry failure with
-// a retriable error (REQUEST_TIMED_OUT, so producers try again), a record
+// a retriable error (NOT_ENOUGH_REPLICAS, so producers try again), a record
 // the config cannot apply to (a template naming a missing field) with
 // INVALID_RECORD.
 // Tombstones (null values) pass untouched so compaction still works.

@@ -48,7 +48,10 @@ func (p *plugin) Request(c *interceptor.Call, req kmsg.Request) {
 			if err != nil {
 				code := kerr.InvalidRecord.Code
 				if errors.As(err, new(*kmsError)) || errors.As(err, new(*schemaregistry.LookupError)) {
-					code = kerr.RequestTimedOut.Code // not the record's fault: the producer may retry
+					// Not the record's fault: retriable, and known not written
+					// (REQUEST_TIMED_OUT would read as "maybe written", and
+					// idempotent producers would never give up).
+					code = kerr.NotEnoughReplicas.Code
 				}
 				msg := fmt.Sprintf("partition %d not encrypted, nothing written: %v", pt.Partition, err)
 				refused.Add(t, pt.Partition, code, interceptor.Refused(c, msg), -1)
