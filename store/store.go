@@ -285,7 +285,7 @@ func (s *Store[V]) apply(entries map[string]V, r *kgo.Record) (bool, error) {
 	if err != nil {
 		s.rejected.Add(1)
 		s.metrics.Rejected.Inc()
-		s.log.Error("config record rejected; the previous value stays in force",
+		s.log.Error("record rejected; the previous value for its key stays in force",
 			zap.Int64("offset", r.Offset), zap.ByteString("key", r.Key), zap.Error(err))
 		return false, err
 	}
