@@ -33,6 +33,9 @@ fuzz:
 	$(GO) test ./gateway -run XXX -fuzz FuzzRequestHeader -fuzztime $(FUZZTIME)
 	$(GO) test ./gateway -run XXX -fuzz FuzzHasNodeEndpoints -fuzztime $(FUZZTIME)
 	$(GO) test ./interceptor -run XXX -fuzz FuzzDecodeConfig -fuzztime $(FUZZTIME)
+	$(GO) test ./encryption -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./encryption/jsonfield -run XXX -fuzz FuzzReplace -fuzztime $(FUZZTIME)
+	$(GO) test ./encryption/avrofield -run XXX -fuzz FuzzReplace -fuzztime $(FUZZTIME)
 
 # bench compares direct-to-broker and through-gateway load on a real broker.
 bench:
