@@ -135,6 +135,8 @@ func walkStrict(data []byte, strict bool, fn func(raw []byte, b *Batch) ([]byte,
 			}
 		}
 		switch {
+		case enc != nil && out == nil && pos == 0 && int(n) == len(data):
+			return enc, nil // the only batch: no copy
 		case enc != nil && out == nil:
 			out = make([]byte, 0, len(data)+len(enc)-len(raw))
 			out = append(append(out, data[:pos]...), enc...)
@@ -195,30 +197,39 @@ var errTruncated = errors.New("truncated record")
 
 // encode encodes a changed batch with its original codec.
 func encode(b *Batch) ([]byte, error) {
-	var body, rec []byte
+	size := headerLen
+	for i := range b.Records {
+		r := &b.Records[i]
+		size += 32 + len(r.Key) + len(r.Value)
+		for _, h := range r.Headers {
+			size += 10 + len(h.Key) + len(h.Value)
+		}
+	}
+	buf := make([]byte, headerLen, size)
+	var rec []byte
 	last := b.Header.LastOffsetDelta
 	for i := range b.Records {
 		r := &b.Records[i]
 		r.Length = 0
 		rec = r.AppendTo(rec[:0])
 		r.Length = int32(len(rec) - 1) // the zero length took one byte
-		body = binary.AppendVarint(body, int64(r.Length))
-		body = append(body, rec[1:]...)
+		buf = binary.AppendVarint(buf, int64(r.Length))
+		buf = append(buf, rec[1:]...)
 		last = max(last, r.OffsetDelta)
 	}
 	if comp := compressors[b.Codec()]; comp != nil {
-		packed, codec := comp.Compress(new(bytes.Buffer), body)
+		packed, codec := comp.Compress(new(bytes.Buffer), buf[headerLen:])
 		if codec != b.Codec() {
 			return nil, fmt.Errorf("records: compress %v failed", b.Codec())
 		}
-		body = packed
+		buf = append(buf[:headerLen], packed...)
 	}
 	h := b.Header
-	h.Records = body
+	h.Records = nil
 	h.NumRecords = int32(len(b.Records))
 	h.LastOffsetDelta = last
-	h.Length = int32(headerLen - lengthEnd + len(body))
-	out := h.AppendTo(make([]byte, 0, headerLen+len(body)))
-	binary.BigEndian.PutUint32(out[17:], crc32.Checksum(out[crcFrom:], castagnoli))
-	return out, nil
+	h.Length = int32(len(buf) - lengthEnd)
+	h.AppendTo(buf[:0])
+	binary.BigEndian.PutUint32(buf[17:], crc32.Checksum(buf[crcFrom:], castagnoli))
+	return buf, nil
 }
