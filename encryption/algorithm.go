@@ -1,11 +1,12 @@
 package encryption
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"fmt"
 	"strings"
 
-	"github.com/tink-crypto/tink-go/v2/aead/subtle"
-	"github.com/tink-crypto/tink-go/v2/tink"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // Algorithm is an AEAD that encrypts data under a DEK. Its number is
@@ -72,19 +73,25 @@ func (a *Algorithm) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// aead makes the algorithm's cipher from a DEK (tink's raw primitives:
-// a random nonce per message, written before the ciphertext).
-func (a Algorithm) aead(dek []byte) (tink.AEAD, error) {
+// aead makes the algorithm's cipher from a DEK. These are Go's AES-GCM
+// and x/crypto's (X)ChaCha20-Poly1305, the implementations tink-go wraps,
+// used directly so an item is sealed into its envelope in one pass.
+// Nonces are random, one per item, written before the ciphertext.
+func (a Algorithm) aead(dek []byte) (cipher.AEAD, error) {
 	if len(dek) != a.keyLen() {
 		return nil, fmt.Errorf("encryption: %s needs a %d-byte key, the data key has %d bytes", a, a.keyLen(), len(dek))
 	}
 	switch a {
 	case AES128GCM, AES256GCM:
-		return subtle.NewAESGCM(dek)
+		block, err := aes.NewCipher(dek)
+		if err != nil {
+			return nil, fmt.Errorf("encryption: %s: %w", a, err)
+		}
+		return cipher.NewGCM(block)
 	case ChaCha20Poly1305:
-		return subtle.NewChaCha20Poly1305(dek)
+		return chacha20poly1305.New(dek)
 	case XChaCha20Poly1305:
-		return subtle.NewXChaCha20Poly1305(dek)
+		return chacha20poly1305.NewX(dek)
 	}
 	return nil, fmt.Errorf("encryption: unknown algorithm %d", byte(a))
 }

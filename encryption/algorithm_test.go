@@ -80,9 +80,8 @@ func TestAlgorithmKeyLength(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			ct, err := a.Encrypt([]byte("abc"), nil)
-			if err != nil || len(ct) != 3+alg.overhead() {
-				t.Fatalf("%s: ciphertext of 3 bytes is %d long (%v), want %d", alg, len(ct), err, 3+alg.overhead())
+			if got := a.NonceSize() + a.Overhead(); got != alg.overhead() {
+				t.Fatalf("%s: nonce and tag take %d bytes, Parse expects %d", alg, got, alg.overhead())
 			}
 		}
 	}

@@ -2,13 +2,13 @@ package encryption
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/tink-crypto/tink-go/v2/tink"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -57,7 +57,7 @@ type sealerKey struct {
 // sealer is the current DEK of a key id and algorithm.
 type sealer struct {
 	head    []byte // envelope header: algorithm, key id, wrapped DEK
-	aead    tink.AEAD
+	aead    cipher.AEAD
 	revoked func() bool // the KMS withdrew the DEK
 	uses    atomic.Int64
 	expires time.Time
@@ -66,7 +66,7 @@ type sealer struct {
 
 // opener is an unwrapped DEK.
 type opener struct {
-	aead    tink.AEAD
+	aead    cipher.AEAD
 	revoked func() bool
 	expires time.Time
 	err     error
@@ -80,11 +80,15 @@ func (k *Keys) Seal(ctx context.Context, keySecretID string, alg Algorithm, plai
 	if err != nil {
 		return nil, err
 	}
-	ct, err := s.aead.Encrypt(plaintext, aad(nil, s.head, context))
-	if err != nil {
-		return nil, fmt.Errorf("encryption: encrypt with %s: %w", alg, err)
+	n := s.aead.NonceSize()
+	out := make([]byte, len(s.head)+n, len(s.head)+n+len(plaintext)+s.aead.Overhead())
+	copy(out, s.head)
+	nonce := out[len(s.head):]
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("encryption: make a nonce: %w", err)
 	}
-	return append(append(make([]byte, 0, len(s.head)+len(ct)), s.head...), ct...), nil
+	var buf [256]byte
+	return s.aead.Seal(out, nonce, plaintext, aad(buf[:0], s.head, context)), nil
 }
 
 // sealer returns a DEK with a use left, making and wrapping a new one
@@ -161,7 +165,9 @@ func (k *Keys) Open(ctx context.Context, envelope, context []byte) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	pt, err := a.Decrypt(e.Ciphertext, aad(nil, e.head, context))
+	n := a.NonceSize()
+	var buf [256]byte
+	pt, err := a.Open(nil, e.Ciphertext[:n], e.Ciphertext[n:], aad(buf[:0], e.head, context))
 	if err != nil {
 		return nil, fmt.Errorf("encryption: decrypt with %s: the data or its context (topic, location) differs from what was encrypted", e.KeyID)
 	}
@@ -170,7 +176,7 @@ func (k *Keys) Open(ctx context.Context, envelope, context []byte) ([]byte, erro
 
 // opener returns the cipher of an envelope's DEK, unwrapping it once per
 // time to live.
-func (k *Keys) opener(ctx context.Context, e Envelope) (tink.AEAD, error) {
+func (k *Keys) opener(ctx context.Context, e Envelope) (cipher.AEAD, error) {
 	id := e.KeyID + "\x00" + string(e.Wrapped)
 	k.mu.Lock()
 	o := k.openers[id]

@@ -3,6 +3,7 @@ package encryption
 import (
 	"bytes"
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"strings"
@@ -10,15 +11,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/tink-crypto/tink-go/v2/aead/subtle"
-	"github.com/tink-crypto/tink-go/v2/tink"
 )
 
 // testKMS wraps DEKs with one AES-256-GCM key bound to the key id, and
 // counts its calls. It can be told to fail or to hold each Wrap a while.
 type testKMS struct {
-	kek       tink.AEAD
+	kek       cipher.AEAD
 	wrapDelay time.Duration
 	fail      atomic.Bool
 	wraps     atomic.Int32 // calls, failed ones included
@@ -34,7 +32,7 @@ func newTestKMS(t *testing.T) *testKMS {
 	if _, err := rand.Read(raw); err != nil {
 		t.Fatal(err)
 	}
-	kek, err := subtle.NewAESGCM(raw)
+	kek, err := AES256GCM.aead(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +50,11 @@ func (m *testKMS) Wrap(_ context.Context, keyID string, dek []byte) ([]byte, err
 	m.mu.Lock()
 	m.deks = append(m.deks, bytes.Clone(dek))
 	m.mu.Unlock()
-	return m.kek.Encrypt(dek, []byte(keyID))
+	nonce := make([]byte, m.kek.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return m.kek.Seal(nonce, nonce, dek, []byte(keyID)), nil
 }
 
 func (m *testKMS) Unwrap(_ context.Context, keyID string, wrapped []byte) ([]byte, error) {
@@ -60,7 +62,11 @@ func (m *testKMS) Unwrap(_ context.Context, keyID string, wrapped []byte) ([]byt
 	if m.fail.Load() {
 		return nil, errKMSDown
 	}
-	return m.kek.Decrypt(wrapped, []byte(keyID))
+	n := m.kek.NonceSize()
+	if len(wrapped) < n {
+		return nil, errors.New("test kms: wrapped key cut short")
+	}
+	return m.kek.Open(nil, wrapped[:n], wrapped[n:], []byte(keyID))
 }
 
 // resolver routes every keySecretId to m, with the whole id as key id.

@@ -2,25 +2,25 @@ package kms
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"fmt"
 	"sync"
 
-	"github.com/tink-crypto/tink-go/v2/aead/subtle"
-	"github.com/tink-crypto/tink-go/v2/tink"
 )
 
 // memory is the in-memory KMS: a random AES-256-GCM key-encryption key per
 // key id, made on first use and kept for the life of the process, shared
 // by every interceptor of the node.
-var memory = &memoryKMS{keks: map[string]tink.AEAD{}}
+var memory = &memoryKMS{keks: map[string]cipher.AEAD{}}
 
 type memoryKMS struct {
 	mu   sync.Mutex
-	keks map[string]tink.AEAD
+	keks map[string]cipher.AEAD
 }
 
-func (m *memoryKMS) kek(keyID string) (tink.AEAD, error) {
+func (m *memoryKMS) kek(keyID string) (cipher.AEAD, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if k, ok := m.keks[keyID]; ok {
@@ -30,7 +30,11 @@ func (m *memoryKMS) kek(keyID string) (tink.AEAD, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return nil, fmt.Errorf("kms: in-memory key: %w", err)
 	}
-	k, err := subtle.NewAESGCM(raw)
+	block, err := aes.NewCipher(raw)
+	if err != nil {
+		return nil, fmt.Errorf("kms: in-memory key: %w", err)
+	}
+	k, err := cipher.NewGCM(block)
 	if err != nil {
 		return nil, fmt.Errorf("kms: in-memory key: %w", err)
 	}
@@ -44,7 +48,11 @@ func (m *memoryKMS) Wrap(_ context.Context, keyID string, dek []byte) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	return k.Encrypt(dek, []byte(keyID))
+	nonce := make([]byte, k.NonceSize(), k.NonceSize()+len(dek)+k.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("kms: in-memory key: %w", err)
+	}
+	return k.Seal(nonce, nonce, dek, []byte(keyID)), nil
 }
 
 // Unwrap decrypts a wrapped DEK.
@@ -53,7 +61,11 @@ func (m *memoryKMS) Unwrap(_ context.Context, keyID string, wrapped []byte) ([]b
 	if err != nil {
 		return nil, err
 	}
-	dek, err := k.Decrypt(wrapped, []byte(keyID))
+	n := k.NonceSize()
+	if len(wrapped) < n {
+		return nil, fmt.Errorf("kms: in-memory key %s: the wrapped data key is cut short", keyID)
+	}
+	dek, err := k.Open(nil, wrapped[:n], wrapped[n:], []byte(keyID))
 	if err != nil {
 		return nil, fmt.Errorf("kms: in-memory key %s cannot unwrap this data key (made by another node or before a restart?)", keyID)
 	}
