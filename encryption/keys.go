@@ -87,9 +87,16 @@ func (k *Keys) Seal(ctx context.Context, keySecretID string, alg Algorithm, plai
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("encryption: make a nonce: %w", err)
 	}
-	var buf [256]byte
-	return s.aead.Seal(out, nonce, plaintext, aad(buf[:0], s.head, context)), nil
+	ad := aadPool.Get().(*[]byte)
+	*ad = aad((*ad)[:0], s.head, context)
+	out = s.aead.Seal(out, nonce, plaintext, *ad)
+	aadPool.Put(ad)
+	return out, nil
 }
+
+// aadPool holds buffers for associated data, which would otherwise be
+// allocated per item (the AEAD interface makes a stack buffer escape).
+var aadPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // sealer returns a DEK with a use left, making and wrapping a new one
 // when the current one is spent or expired.
@@ -166,8 +173,10 @@ func (k *Keys) Open(ctx context.Context, envelope, context []byte) ([]byte, erro
 		return nil, err
 	}
 	n := a.NonceSize()
-	var buf [256]byte
-	pt, err := a.Open(nil, e.Ciphertext[:n], e.Ciphertext[n:], aad(buf[:0], e.head, context))
+	ad := aadPool.Get().(*[]byte)
+	*ad = aad((*ad)[:0], e.head, context)
+	pt, err := a.Open(nil, e.Ciphertext[:n], e.Ciphertext[n:], *ad)
+	aadPool.Put(ad)
 	if err != nil {
 		return nil, fmt.Errorf("encryption: decrypt with %s: the data or its context (topic, location) differs from what was encrypted", e.KeyID)
 	}

@@ -135,8 +135,9 @@ func (p *plugin) encryptRecord(ctx context.Context, topic string, r *kmsg.Record
 	if err != nil {
 		return false, err
 	}
-	headers := make([][]byte, len(r.Headers))
+	var headers [][]byte
 	if p.header != nil {
+		headers = make([][]byte, len(r.Headers))
 		for i, h := range r.Headers {
 			if encryption.IsOwn(h.Key) || !p.header.names.Matches(h.Key) || h.Value == nil {
 				continue
@@ -210,10 +211,8 @@ func (p *plugin) sealPart(ctx context.Context, t *target, part string, data []by
 // dedupe drops repeated locations (a header name may occur twice).
 func dedupe(locs []string) []string {
 	out := locs[:0]
-	seen := map[string]bool{}
 	for _, l := range locs {
-		if !seen[l] {
-			seen[l] = true
+		if !slices.Contains(out, l) {
 			out = append(out, l)
 		}
 	}
