@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sync"
-
 )
 
 // memory is the in-memory KMS: a random AES-256-GCM key-encryption key per
