@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,8 +15,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/strait-gateway/strait/auth"
-	"github.com/strait-gateway/strait/identity"
 	"github.com/strait-gateway/strait/resource"
 	"github.com/strait-gateway/strait/server"
 )
@@ -396,28 +392,8 @@ func headerValues(r *kgo.Record) [][]byte {
 // with that id.
 func auditSASLNode(t *testing.T) (*server.Server, string) {
 	t.Helper()
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	keys, err := auth.ParseKeys(base64.StdEncoding.EncodeToString(secret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := gatewayConfig()
-	cfg.ClusterID = fmt.Sprintf("auditsasl%d", time.Now().UnixNano()%1e9)
-	cfg.Backing.Bootstrap = strings.Split(single.direct, ",")
-	cfg.Backing.SecurityProtocol = "PLAINTEXT"
-	cfg.PortCount = 3
-	cfg.Security = server.Security{Protocol: identity.SASLPlaintext, Keys: keys, MaxFailures: 1000, FailureWindow: time.Second}
-	srv, err := startGateway(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	return srv, cfg.ClusterID
+	cluster := fmt.Sprintf("auditsasl%d", time.Now().UnixNano()%1e9)
+	return saslCluster(t, cluster, 1)[0], cluster
 }
 
 // authData is the data of auth.succeeded and auth.failed.

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -13,45 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/strait-gateway/strait/auth"
 	"github.com/strait-gateway/strait/encryption"
-	"github.com/strait-gateway/strait/identity"
-	"github.com/strait-gateway/strait/server"
 )
-
-// gatewayKMSNodes starts n SASL gateway nodes of the gateway cluster
-// clusterID on the single real Kafka cluster (saslNodes with a known
-// cluster id, which names the keys topic).
-func gatewayKMSNodes(t *testing.T, clusterID string, n int) []*server.Server {
-	t.Helper()
-	requireReal(t)
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	keys, err := auth.ParseKeys(base64.StdEncoding.EncodeToString(secret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var nodes []*server.Server
-	for range n {
-		cfg := gatewayConfig()
-		cfg.ClusterID = clusterID
-		cfg.Backing.Bootstrap = strings.Split(single.direct, ",")
-		cfg.Backing.SecurityProtocol = "PLAINTEXT"
-		cfg.PortCount = 3
-		cfg.Security = server.Security{Protocol: identity.SASLPlaintext, Keys: keys, MaxFailures: 1000, FailureWindow: time.Second}
-		srv, err := startGateway(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(ctx)
-		})
-		nodes = append(nodes, srv)
-	}
-	return nodes
-}
 
 // shredKeys crypto-shreds a key id the way an operator would, with a plain
 // producer: it reads the keys topic to its end and writes a tombstone for
@@ -100,7 +61,7 @@ func TestEncryptionGatewayKMS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	clusterID := fmt.Sprintf("gwkms%d", time.Now().UnixNano()%1e9)
-	nodes := gatewayKMSNodes(t, clusterID, 2)
+	nodes := saslCluster(t, clusterID, 2)
 	const vc = "vc-gwkms"
 	// The master key is an in-memory key: it lives in this process, which
 	// runs both nodes, so they share it. Separate processes would need a

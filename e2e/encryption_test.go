@@ -19,17 +19,7 @@ import (
 func encryptionTenant(t *testing.T, vc, encrypt string) (addr string, tokens map[string]string) {
 	t.Helper()
 	srv := saslNodes(t, 1)[0]
-	tokens = map[string]string{}
-	for _, user := range []string{"writer", "reader", "outsider"} {
-		tenant(t, srv, vc, user)
-		tokens[user], _ = token(t, srv, vc, user, time.Hour)
-	}
-	apply(t, srv,
-		fmt.Sprintf(`{"apiVersion":"gateway/v2","kind":"Interceptor","metadata":{"name":"encrypt","scope":{"vCluster":%q}},
-			"spec":{"pluginClass":"io.conduktor.gateway.interceptor.EncryptPlugin","priority":100,"config":%s}}`, vc, encrypt),
-		fmt.Sprintf(`{"apiVersion":"gateway/v2","kind":"Interceptor","metadata":{"name":"decrypt","scope":{"vCluster":%q,"username":"reader"}},
-			"spec":{"pluginClass":"DecryptPlugin","priority":100,"config":{}}}`, vc))
-	return srv.KafkaAddr(), tokens
+	return srv.KafkaAddr(), kmsTenant(t, srv, vc, encrypt, `{}`)
 }
 
 // rawRecords reads n records of a backing topic directly.

@@ -31,6 +31,14 @@ import (
 // (gateway tokens over PLAIN, and SCRAM).
 func saslNodes(t *testing.T, n int) []*server.Server {
 	t.Helper()
+	return saslCluster(t, fmt.Sprintf("sasl%d", time.Now().UnixNano()%1e9), n)
+}
+
+// saslCluster starts n SASL_PLAINTEXT gateway nodes of the gateway cluster
+// clusterID (which names its internal topics) on the single real Kafka
+// cluster, stopped when the test ends.
+func saslCluster(t *testing.T, clusterID string, n int) []*server.Server {
+	t.Helper()
 	requireReal(t)
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
@@ -38,7 +46,6 @@ func saslNodes(t *testing.T, n int) []*server.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clusterID := fmt.Sprintf("sasl%d", time.Now().UnixNano()%1e9)
 	var nodes []*server.Server
 	for range n {
 		cfg := gatewayConfig()

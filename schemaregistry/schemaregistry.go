@@ -38,7 +38,7 @@ type Registry struct {
 	once   sync.Once
 	client *sr.Client
 	err    error
-	cache  *cache
+	cache  *Cache[any] // parsed schemas; failed look-ups are not kept, so an outage heals
 }
 
 // Open checks a schemaRegistryConfig (at names it in errors, which are
@@ -53,7 +53,7 @@ func Open(at string, c *Config) (*Registry, error) {
 	if c.CacheSize != nil {
 		size = *c.CacheSize
 	}
-	return &Registry{opts: opts, cache: &cache{size: size}}, nil
+	return &Registry{opts: opts, cache: NewCache[any](size)}, nil
 }
 
 // options checks the config and returns the client's options.
@@ -97,7 +97,7 @@ func options(at string, c *Config) ([]sr.ClientOpt, error) {
 // Schema returns the parsed schema of an id: an avro.Schema, a
 // protoreflect.FileDescriptor or a JSON.
 func (r *Registry) Schema(ctx context.Context, id int) (any, error) {
-	if s, ok := r.cache.get(id); ok {
+	if s, ok := r.cache.Get(id); ok {
 		return s, nil
 	}
 	r.once.Do(func() { r.client, r.err = sr.NewClient(r.opts...) })
@@ -125,7 +125,7 @@ func (r *Registry) Schema(ctx context.Context, id int) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schemaregistry: schema %d: %w", id, err)
 	}
-	r.cache.put(id, s)
+	r.cache.Put(id, s)
 	return s, nil
 }
 
@@ -168,35 +168,37 @@ func parseAvro(ctx context.Context, cl *sr.Client, s sr.Schema) (avro.Schema, er
 	return avro.ParseWithCache(s.Schema, "", cache)
 }
 
-// cache keeps up to size parsed schemas by id, dropping the oldest when
-// full. Failed look-ups are not kept, so a registry outage heals.
-type cache struct {
+// Cache keeps what was derived from up to size schema ids, dropping the
+// oldest when full. It is safe for concurrent use.
+type Cache[V any] struct {
 	mu    sync.Mutex
 	size  int
-	byID  map[int]any
+	byID  map[int]V
 	order []int
 }
 
-func (c *cache) get(id int) (any, bool) {
+// NewCache returns a cache of size entries.
+func NewCache[V any](size int) *Cache[V] { return &Cache[V]{size: size, byID: map[int]V{}} }
+
+// Get returns the value kept for id.
+func (c *Cache[V]) Get(id int) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.byID[id]
-	return s, ok
+	v, ok := c.byID[id]
+	return v, ok
 }
 
-func (c *cache) put(id int, s any) {
+// Put keeps v for id, unless id already has a value.
+func (c *Cache[V]) Put(id int, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.byID[id]; ok {
 		return
 	}
-	if c.byID == nil {
-		c.byID = map[int]any{}
-	}
 	if len(c.order) >= c.size {
 		delete(c.byID, c.order[0])
 		c.order = c.order[1:]
 	}
-	c.byID[id] = s
+	c.byID[id] = v
 	c.order = append(c.order, id)
 }

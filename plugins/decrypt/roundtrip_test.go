@@ -2,82 +2,36 @@ package decrypt
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gateway/strait/encryption"
-	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/interceptor/interceptortest"
 	_ "github.com/strait-gateway/strait/plugins/encrypt"
 	"github.com/strait-gateway/strait/records"
 	"github.com/strait-gateway/strait/records/recordstest"
 )
 
-// chain runs one plugin with config.
-func chain(t *testing.T, class, config string) (*interceptor.Chain, *interceptortest.Events) {
-	t.Helper()
-	p, ok := interceptor.Lookup(class)
-	if !ok {
-		t.Fatalf("no plugin %s", class)
-	}
-	inst, err := p.New(json.RawMessage(config), interceptor.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := &interceptortest.Events{}
-	return interceptor.NewChain(1, []interceptor.Step{{Name: "t", Plugin: p.Name, Priority: 1, Interceptor: inst}}, ev, interceptor.Node{}), ev
-}
-
-var conn = &interceptor.Conn{VCluster: "passthrough", Username: "alice"}
-
 // produce runs an EncryptPlugin chain on a produce request of one
 // partition and returns the partition's records as sent on, or the
 // refusal's error code.
 func produce(t *testing.T, config, topic string, data []byte) ([]byte, int16, *interceptortest.Events) {
 	t.Helper()
-	ch, ev := chain(t, "io.conduktor.gateway.interceptor.EncryptPlugin", config)
-	req := kmsg.NewPtrProduceRequest()
-	req.SetVersion(9)
-	req.Acks = -1
-	pt := kmsg.NewProduceRequestTopicPartition()
-	pt.Records = data
-	rt := kmsg.NewProduceRequestTopic()
-	rt.Topic, rt.Partitions = topic, []kmsg.ProduceRequestTopicPartition{pt}
-	req.Topics = []kmsg.ProduceRequestTopic{rt}
-	call := ch.Begin(conn, req.Key(), 9, nil, time.Now())
-	if !call.Request(req) {
-		t.Fatal("the whole request was refused")
-	}
-	resp := kmsg.NewPtrProduceResponse()
-	resp.SetVersion(9)
-	call.Response(resp)
-	if len(req.Topics) == 1 {
-		return req.Topics[0].Partitions[0].Records, 0, ev
-	}
-	return nil, resp.Topics[0].Partitions[0].ErrorCode, ev
+	ch, ev := interceptortest.Chain(t, "io.conduktor.gateway.interceptor.EncryptPlugin", config)
+	out, code := interceptortest.Produce(t, ch, topic, data)
+	return out, code, ev
 }
 
 // fetch runs a DecryptPlugin chain on a fetch response of one partition.
 func fetch(t *testing.T, config, topic string, data []byte) (kmsg.FetchResponseTopicPartition, *interceptortest.Events) {
 	t.Helper()
-	ch, ev := chain(t, "DecryptPlugin", config)
-	resp := kmsg.NewPtrFetchResponse()
-	resp.SetVersion(12)
-	pt := kmsg.NewFetchResponseTopicPartition()
-	pt.RecordBatches = data
-	rt := kmsg.NewFetchResponseTopic()
-	rt.Topic, rt.Partitions = topic, []kmsg.FetchResponseTopicPartition{pt}
-	resp.Topics = []kmsg.FetchResponseTopic{rt}
-	call := ch.Begin(conn, kmsg.Fetch.Int16(), 12, nil, time.Now())
-	call.Response(resp)
-	return resp.Topics[0].Partitions[0], ev
+	ch, ev := interceptortest.Chain(t, "DecryptPlugin", config)
+	return interceptortest.Fetch(ch, topic, data), ev
 }
 
 // read returns the records of a partition and checks the producer's

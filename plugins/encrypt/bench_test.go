@@ -3,9 +3,7 @@ package encrypt_test
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -27,21 +25,11 @@ const (
 	benchTopic   = "orders"
 )
 
-var benchConn = &interceptor.Conn{VCluster: "passthrough", Username: "alice"}
-
 // benchChain runs one plugin with config.
 func benchChain(b *testing.B, class, config string) *interceptor.Chain {
 	b.Helper()
-	p, ok := interceptor.Lookup(class)
-	if !ok {
-		b.Fatalf("no plugin %s", class)
-	}
-	inst, err := p.New(json.RawMessage(config), interceptor.Env{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return interceptor.NewChain(1, []interceptor.Step{{Name: "b", Plugin: p.Name, Priority: 1, Interceptor: inst}},
-		&interceptortest.Events{}, interceptor.Node{})
+	ch, _ := interceptortest.Chain(b, class, config)
+	return ch
 }
 
 // benchBatch is one batch of benchRecords random values.
@@ -62,37 +50,17 @@ func benchBatch(b *testing.B) ([]byte, [][]byte) {
 // produceThrough runs ch on a produce request of one partition holding
 // data and returns the partition's records as sent on.
 func produceThrough(b *testing.B, ch *interceptor.Chain, data []byte) []byte {
-	req := kmsg.NewPtrProduceRequest()
-	req.SetVersion(9)
-	req.Acks = -1
-	pt := kmsg.NewProduceRequestTopicPartition()
-	pt.Records = data
-	rt := kmsg.NewProduceRequestTopic()
-	rt.Topic, rt.Partitions = benchTopic, []kmsg.ProduceRequestTopicPartition{pt}
-	req.Topics = []kmsg.ProduceRequestTopic{rt}
-	call := ch.Begin(benchConn, req.Key(), 9, nil, time.Now())
-	if !call.Request(req) || len(req.Topics) != 1 || len(req.Topics[0].Partitions) != 1 {
-		b.Fatal("the partition was refused")
+	out, code := interceptortest.Produce(b, ch, benchTopic, data)
+	if code != 0 {
+		b.Fatalf("the partition was refused with code %d", code)
 	}
-	resp := kmsg.NewPtrProduceResponse()
-	resp.SetVersion(9)
-	call.Response(resp)
-	return req.Topics[0].Partitions[0].Records
+	return out
 }
 
 // fetchThrough runs ch on a fetch response of one partition holding data
 // and returns the partition as the client gets it.
 func fetchThrough(ch *interceptor.Chain, data []byte) kmsg.FetchResponseTopicPartition {
-	resp := kmsg.NewPtrFetchResponse()
-	resp.SetVersion(12)
-	pt := kmsg.NewFetchResponseTopicPartition()
-	pt.RecordBatches = data
-	rt := kmsg.NewFetchResponseTopic()
-	rt.Topic, rt.Partitions = benchTopic, []kmsg.FetchResponseTopicPartition{pt}
-	resp.Topics = []kmsg.FetchResponseTopic{rt}
-	call := ch.Begin(benchConn, kmsg.Fetch.Int16(), 12, nil, time.Now())
-	call.Response(resp)
-	return resp.Topics[0].Partitions[0]
+	return interceptortest.Fetch(ch, benchTopic, data)
 }
 
 // values returns the record values of data.

@@ -212,19 +212,32 @@ func compileSpec(at string, s Spec) (item, error) {
 	if err != nil {
 		return item{}, interceptor.Invalid(at+".algorithm", "%v", err)
 	}
-	raw := s.KeySecretID.Render(func(name string) string { return "{{" + name + "}}" })
-	if raw == "" {
+	if RawTemplate(s.KeySecretID) == "" {
 		return item{}, interceptor.Invalid(at+".keySecretId", "required")
 	}
-	if err := kms.CheckKeySecretID(raw); err != nil {
+	if err := CheckKeySecretID(s.KeySecretID); err != nil {
 		return item{}, interceptor.Invalid(at+".keySecretId", "%v", err)
 	}
-	for _, v := range s.KeySecretID.Vars() {
+	return item{keyID: s.KeySecretID, alg: alg}, nil
+}
+
+// RawTemplate returns a template's text with its placeholders.
+func RawTemplate(t interceptor.Template) string {
+	return t.Render(func(name string) string { return "{{" + name + "}}" })
+}
+
+// CheckKeySecretID checks a keySecretId template: a KMS prefix, a key
+// name, and only the record variables the plugin fills in.
+func CheckKeySecretID(t interceptor.Template) error {
+	if err := kms.CheckKeySecretID(RawTemplate(t)); err != nil {
+		return err
+	}
+	for _, v := range t.Vars() {
 		if !knownVar(v) {
-			return item{}, interceptor.Invalid(at+".keySecretId", "unknown template variable {{%s}}; expect record.topic, record.key, record.value.<path> or record.header.<name>", v)
+			return fmt.Errorf("unknown template variable {{%s}}; expect record.topic, record.key, record.value.<path> or record.header.<name>", v)
 		}
 	}
-	return item{keyID: s.KeySecretID, alg: alg}, nil
+	return nil
 }
 
 func knownVar(v string) bool {

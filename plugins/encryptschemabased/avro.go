@@ -111,7 +111,7 @@ func (w *walker) add(f encrypt.Field) error {
 		return nil
 	}
 	prev := w.out[i]
-	if rawTemplate(prev.KeySecretID) != rawTemplate(f.KeySecretID) || prev.Algorithm != f.Algorithm {
+	if encrypt.RawTemplate(prev.KeySecretID) != encrypt.RawTemplate(f.KeySecretID) || prev.Algorithm != f.Algorithm {
 		return fmt.Errorf("field %s is marked twice, with different keys or algorithms", key)
 	}
 	return nil
@@ -144,7 +144,7 @@ func (r rules) mark(f *avro.Field) (encrypt.Field, bool, error) {
 		return out, false, fmt.Errorf("%skeySecretId is not a string", r.namespace)
 	case key != nil:
 		if out.KeySecretID, err = interceptor.ParseTemplate(k); err == nil {
-			err = checkKeyID(out.KeySecretID)
+			err = encrypt.CheckKeySecretID(out.KeySecretID)
 		}
 		if err != nil {
 			return out, false, fmt.Errorf("%skeySecretId: %w", r.namespace, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/strait-gateway/strait/encryption"
 	"github.com/strait-gateway/strait/interceptor"
+	"github.com/strait-gateway/strait/plugins/encrypt"
 )
 
 func testRules(t *testing.T, defaultKey string) rules {
@@ -35,7 +36,7 @@ func describe(t *testing.T, r rules, schema string) ([]string, error) {
 	found, err := r.avroFields(s)
 	var out []string
 	for _, f := range found {
-		out = append(out, fmt.Sprintf("%s %s %s", f.Path, rawTemplate(f.KeySecretID), f.Algorithm))
+		out = append(out, fmt.Sprintf("%s %s %s", f.Path, encrypt.RawTemplate(f.KeySecretID), f.Algorithm))
 	}
 	return out, err
 }

@@ -59,8 +59,8 @@ func newPlugin(cfg *Config, env interceptor.Env) (interceptor.Interceptor, error
 		return nil, interceptor.Invalid("defaultAlgorithm", "%v", err)
 	}
 	var defKey *interceptor.Template
-	if rawTemplate(cfg.DefaultKeySecretID) != "" {
-		if err := checkKeyID(cfg.DefaultKeySecretID); err != nil {
+	if encrypt.RawTemplate(cfg.DefaultKeySecretID) != "" {
+		if err := encrypt.CheckKeySecretID(cfg.DefaultKeySecretID); err != nil {
 			return nil, interceptor.Invalid("defaultKeySecretId", "%v", err)
 		}
 		defKey = &cfg.DefaultKeySecretID
@@ -76,7 +76,7 @@ func newPlugin(cfg *Config, env interceptor.Env) (interceptor.Interceptor, error
 	}
 	f := &finder{
 		rules: rules{namespace: ns, tags: cfg.Tags, defaultKey: defKey, defaultAlg: alg},
-		cache: &cache{size: cacheSize},
+		cache: schemaregistry.NewCache[result](cacheSize),
 	}
 	return encrypt.New(&encrypt.Config{
 		Topic:                 cfg.Topic,

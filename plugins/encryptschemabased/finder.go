@@ -3,17 +3,12 @@ package encryptschemabased
 import (
 	"context"
 	"fmt"
-	"strings"
-	"sync"
 
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/strait-gateway/strait/encryption/fields"
-	"github.com/strait-gateway/strait/encryption/kms"
-	"github.com/strait-gateway/strait/fieldpath"
-	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/plugins/encrypt"
 	"github.com/strait-gateway/strait/schemaregistry"
 )
@@ -24,7 +19,7 @@ const cacheSize = 256
 // finder gives EncryptPlugin the fields of a value its schema marks.
 type finder struct {
 	rules rules
-	cache *cache
+	cache *schemaregistry.Cache[result]
 }
 
 // find returns the marked fields of a framed value's schema; a value
@@ -38,7 +33,7 @@ func (f *finder) find(ctx context.Context, codec *fields.Codec, value []byte) ([
 	if err != nil {
 		return nil, fmt.Errorf("encryptschemabased: %w", err)
 	}
-	if r, ok := f.cache.get(id); ok {
+	if r, ok := f.cache.Get(id); ok {
 		return r.fields, r.err
 	}
 	if codec.Registry == nil {
@@ -62,7 +57,7 @@ func (f *finder) find(ctx context.Context, codec *fields.Codec, value []byte) ([
 	if r.err != nil {
 		r.err = fmt.Errorf("schema %d: %w", id, r.err)
 	}
-	f.cache.put(id, r)
+	f.cache.Put(id, r)
 	return r.fields, r.err
 }
 
@@ -70,69 +65,4 @@ func (f *finder) find(ctx context.Context, codec *fields.Codec, value []byte) ([
 type result struct {
 	fields []encrypt.Field
 	err    error
-}
-
-// cache keeps the results of up to size schema ids, dropping the oldest
-// when full.
-type cache struct {
-	mu    sync.Mutex
-	size  int
-	byID  map[int]result
-	order []int
-}
-
-func (c *cache) get(id int) (result, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	r, ok := c.byID[id]
-	return r, ok
-}
-
-func (c *cache) put(id int, r result) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.byID[id]; ok {
-		return
-	}
-	if c.byID == nil {
-		c.byID = map[int]result{}
-	}
-	if len(c.order) >= c.size {
-		delete(c.byID, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.byID[id] = r
-	c.order = append(c.order, id)
-}
-
-// rawTemplate returns a template's text with its placeholders.
-func rawTemplate(t interceptor.Template) string {
-	return t.Render(func(name string) string { return "{{" + name + "}}" })
-}
-
-// checkKeyID checks a keySecretId template: a KMS prefix, a key name and
-// only the record variables EncryptPlugin fills.
-func checkKeyID(t interceptor.Template) error {
-	if err := kms.CheckKeySecretID(rawTemplate(t)); err != nil {
-		return err
-	}
-	for _, v := range t.Vars() {
-		if !knownVar(v) {
-			return fmt.Errorf("unknown template variable {{%s}}; expect record.topic, record.key, record.value.<path> or record.header.<name>", v)
-		}
-	}
-	return nil
-}
-
-func knownVar(v string) bool {
-	switch {
-	case v == "record.topic", v == "record.key":
-		return true
-	case strings.HasPrefix(v, "record.header.") && len(v) > len("record.header."):
-		return true
-	case strings.HasPrefix(v, "record.value."):
-		_, err := fieldpath.Parse(strings.TrimPrefix(v, "record.value."))
-		return err == nil
-	}
-	return false
 }
