@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test ./encryption -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./encryption/jsonfield -run XXX -fuzz FuzzReplace -fuzztime $(FUZZTIME)
 	$(GO) test ./encryption/avrofield -run XXX -fuzz FuzzReplace -fuzztime $(FUZZTIME)
+	$(GO) test ./encryption/protofield -run XXX -fuzz FuzzReplace -fuzztime $(FUZZTIME)
 
 # bench compares direct-to-broker and through-gateway load on a real broker.
 bench:

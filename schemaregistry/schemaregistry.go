@@ -30,7 +30,10 @@ type Config struct {
 }
 
 // JSON is the parsed form of a JSON Schema: the payload is JSON text.
-type JSON struct{}
+type JSON struct {
+	// Schema is the schema's text, as the registry gave it.
+	Schema string
+}
 
 // Registry returns parsed schemas by id. It is safe for concurrent use.
 type Registry struct {
@@ -118,7 +121,7 @@ func (r *Registry) Schema(ctx context.Context, id int) (any, error) {
 	case sr.TypeProtobuf:
 		s, err = compileProto(ctx, r.client, id, raw)
 	case sr.TypeJSON:
-		s = JSON{}
+		s = JSON{Schema: raw.Schema}
 	default:
 		err = fmt.Errorf("unsupported schema type %v", raw.Type)
 	}

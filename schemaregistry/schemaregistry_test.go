@@ -31,6 +31,8 @@ func TestSchemaLookups(t *testing.T) {
 	reg := srfake.New()
 	defer reg.Close()
 	reg.SeedSchema("s-value", 1, 4, sr.Schema{Schema: `{"type":"record","name":"R","fields":[{"name":"a","type":"string"}]}`, Type: sr.TypeAvro})
+	jsonSchema := `{"type":"object","properties":{"a":{"type":"string"}}}`
+	reg.SeedSchema("j-value", 1, 6, sr.Schema{Schema: jsonSchema, Type: sr.TypeJSON})
 	r, err := Open("schemaRegistryConfig", &Config{Host: reg.URL()})
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +40,9 @@ func TestSchemaLookups(t *testing.T) {
 	ctx := context.Background()
 	if s, err := r.Schema(ctx, 4); err != nil || s.(avro.Schema).Type() != avro.Record {
 		t.Fatalf("schema 4: %v, %v", s, err)
+	}
+	if s, err := r.Schema(ctx, 6); err != nil || s != (JSON{Schema: jsonSchema}) {
+		t.Fatalf("schema 6: %#v, %v; want its text", s, err)
 	}
 	if _, err := r.Schema(ctx, 99); err == nil || errors.As(err, new(*LookupError)) {
 		t.Errorf("unknown id: %v, want an error that is not a LookupError", err)

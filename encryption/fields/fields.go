@@ -2,8 +2,8 @@
 // for field-level encryption, and replaces them leaving every other byte
 // as it was. A value is JSON text, or a Confluent-framed value (magic byte
 // 0 and a schema id) whose schema the registry gives: Avro — kept valid
-// Avro of the same schema — or JSON Schema. Protobuf values are refused
-// for now.
+// Avro of the same schema —, JSON Schema, or Protobuf — kept a valid
+// message of the type the message indexes name.
 package fields
 
 import (
@@ -18,16 +18,19 @@ import (
 
 	"github.com/strait-gateway/strait/encryption/avrofield"
 	"github.com/strait-gateway/strait/encryption/jsonfield"
+	"github.com/strait-gateway/strait/encryption/protofield"
 	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/strait-gateway/strait/schemaregistry"
 )
 
 // Field is one value found at a path.
 type Field struct {
-	// Raw is the value's exact encoding: JSON text, or Avro binary (for a
-	// union, its branch index and value).
+	// Raw is the value's exact encoding: JSON text, Avro binary (for a
+	// union, its branch index and value), or a Protobuf field record (tag
+	// and value).
 	Raw    []byte
-	schema avro.Schema // nil for JSON
+	schema avro.Schema                  // nil for JSON and Protobuf
+	proto  protoreflect.FieldDescriptor // set for Protobuf
 }
 
 // Conceal returns what stands in place of the field once encrypted: text,
@@ -35,6 +38,9 @@ type Field struct {
 // type's minimum value, and inHeader true — the text must travel
 // elsewhere.
 func (f Field) Conceal(text string) (repl []byte, inHeader bool, err error) {
+	if f.proto != nil {
+		return protofield.Conceal(f.proto, f.Raw, text)
+	}
 	if f.schema == nil {
 		return jsonfield.String(text), false, nil
 	}
@@ -43,6 +49,9 @@ func (f Field) Conceal(text string) (repl []byte, inHeader bool, err error) {
 
 // Text returns the string a field holds, ok false when it holds none.
 func (f Field) Text() (string, bool) {
+	if f.proto != nil {
+		return protofield.Text(f.proto, f.Raw)
+	}
 	if f.schema == nil {
 		return jsonfield.Unquote(f.Raw)
 	}
@@ -52,6 +61,9 @@ func (f Field) Text() (string, bool) {
 // Scalar returns a field's value as text for templates: a string as it
 // is, a number or boolean as written; an error for anything else.
 func (f Field) Scalar() (string, error) {
+	if f.proto != nil {
+		return protofield.Scalar(f.proto, f.Raw)
+	}
 	if s, ok := f.Text(); ok {
 		return s, nil
 	}
@@ -108,7 +120,6 @@ func (c *Codec) Replace(ctx context.Context, data []byte, p fieldpath.Path, fn f
 	if err != nil {
 		return nil, err
 	}
-	head := data[:len(data)-len(body)]
 	var out []byte
 	switch x := s.(type) {
 	case avro.Schema:
@@ -120,7 +131,17 @@ func (c *Codec) Replace(ctx context.Context, data []byte, p fieldpath.Path, fn f
 			return fn(at, Field{Raw: raw})
 		})
 	case protoreflect.FileDescriptor:
-		return nil, fmt.Errorf("fields: schema %d is Protobuf; field-level encryption of Protobuf values is not available yet", id)
+		var index []int
+		if index, body, err = h.DecodeIndex(body, 64); err != nil {
+			return nil, fmt.Errorf("fields: protobuf message indexes: %w", err)
+		}
+		var md protoreflect.MessageDescriptor
+		if md, err = protofield.MessageAt(x, index); err != nil {
+			return nil, err
+		}
+		out, err = protofield.Replace(body, md, p, func(at string, fd protoreflect.FieldDescriptor, raw []byte) ([]byte, error) {
+			return fn(at, Field{Raw: raw, proto: fd})
+		})
 	default:
 		return nil, fmt.Errorf("fields: schema %d has an unsupported type", id)
 	}
@@ -130,5 +151,6 @@ func (c *Codec) Replace(ctx context.Context, data []byte, p fieldpath.Path, fn f
 	if len(out) == len(body) && (len(out) == 0 || &out[0] == &body[0]) {
 		return data, nil // unchanged
 	}
+	head := data[:len(data)-len(body)] // magic byte, schema id and any message indexes
 	return append(append(make([]byte, 0, len(head)+len(out)), head...), out...), nil
 }

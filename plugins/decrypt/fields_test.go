@@ -2,6 +2,7 @@ package decrypt
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"math"
@@ -9,12 +10,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bufbuild/protocompile"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/strait-gateway/strait/encryption"
 	"github.com/strait-gateway/strait/records/recordstest"
@@ -139,9 +144,6 @@ func TestAvroFieldsPreserveSchema(t *testing.T) {
 }
 
 func TestFieldRefusals(t *testing.T) {
-	reg := srfake.New()
-	defer reg.Close()
-	reg.SeedSchema("p-value", 1, 3, sr.Schema{Schema: `syntax = "proto3"; message M { string a = 1; }`, Type: sr.TypeProtobuf})
 	var h sr.ConfluentHeader
 	framed, _ := h.AppendEncode(nil, 3, []int{0})
 	framed = append(framed, 0x0a, 0x01, 'x')
@@ -151,7 +153,6 @@ func TestFieldRefusals(t *testing.T) {
 		value  []byte
 	}{
 		"framed without a registry": {`{` + fieldsCfg + `}`, framed},
-		"protobuf":                  {`{"schemaRegistryConfig":{"host":"` + reg.URL() + `"},` + fieldsCfg + `}`, framed},
 		"not JSON":                  {`{` + fieldsCfg + `}`, []byte("a plain secret")},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -181,5 +182,77 @@ func TestRegistryOutageIsRetriable(t *testing.T) {
 		"orders", recordstest.Batch(t, kgo.NoCompression(), kmsg.Record{Value: framed}))
 	if code != kerr.NotEnoughReplicas.Code || ev.Actions() != "ENCRYPT_FAILED" {
 		t.Errorf("code %v, events %s; want NOT_ENOUGH_REPLICAS so producers retry", kerr.ErrorForCode(code), ev)
+	}
+}
+
+const paymentProto = `syntax = "proto3";
+package t;
+message Payment {
+  string id = 1;
+  string card = 2;
+  int32 amount = 3;
+  Address address = 4;
+}
+message Address { string street = 1; int64 zip = 2; }`
+
+func TestProtobufFields(t *testing.T) {
+	reg := srfake.New()
+	defer reg.Close()
+	reg.SeedSchema("payments-value", 1, 3, sr.Schema{Schema: paymentProto, Type: sr.TypeProtobuf})
+	files, err := (&protocompile.Compiler{Resolver: &protocompile.SourceResolver{Accessor: protocompile.SourceAccessorFromMap(
+		map[string]string{"p.proto": paymentProto})}}).Compile(context.Background(), "p.proto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := files[0].Messages().ByName("Payment")
+	msg := dynamicpb.NewMessage(md)
+	set := func(m protoreflect.Message, name string, v any) {
+		m.Set(m.Descriptor().Fields().ByName(protoreflect.Name(name)), protoreflect.ValueOf(v))
+	}
+	set(msg, "id", "p-1")
+	set(msg, "card", "4111-1111")
+	set(msg, "amount", int32(2000))
+	addr := msg.Mutable(md.Fields().ByName("address")).Message()
+	set(addr, "street", "1 Secret Road")
+	set(addr, "zip", int64(75001))
+	body, err := proto.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h sr.ConfluentHeader
+	value, _ := h.AppendEncode(nil, 3, []int{0})
+	value = append(value, body...)
+	registry := `"schemaRegistryConfig":{"host":"` + reg.URL() + `"}`
+	enc, code, ev := produce(t, `{`+registry+`,"recordValue":{"fields":[
+		{"fieldName":"card","keySecretId":"in-memory-kms://pay-{{record.value.id}}"},
+		{"fieldName":"amount","keySecretId":"in-memory-kms://pay"},
+		{"fieldName":"address.street","keySecretId":"in-memory-kms://addr"}]}}`,
+		"payments", recordstest.Batch(t, kgo.NoCompression(), kmsg.Record{Value: value}))
+	if code != 0 {
+		t.Fatalf("refused: %v %s", kerr.ErrorForCode(code), ev)
+	}
+	stored := read(t, enc, 0)[0]
+	if bytes.Contains(stored.Value, []byte("4111")) || bytes.Contains(stored.Value, []byte("Secret Road")) {
+		t.Fatal("clear text stored")
+	}
+	// A consumer of the backing cluster decodes the value with its schema.
+	index, rest, err := h.DecodeIndex(stored.Value[5:], 8)
+	if err != nil || len(index) != 1 || index[0] != 0 {
+		t.Fatalf("message indexes %v, %v", index, err)
+	}
+	got := dynamicpb.NewMessage(md)
+	if err := proto.Unmarshal(rest, got); err != nil {
+		t.Fatalf("the stored value is not a Payment: %v", err)
+	}
+	fields := md.Fields()
+	if got.Get(fields.ByName("amount")).Int() != math.MinInt32 || got.Get(fields.ByName("id")).String() != "p-1" ||
+		!encryption.IsEnvelope(b64(t, got.Get(fields.ByName("card")).String())) {
+		t.Errorf("stored payment: %v", got)
+	}
+
+	out, fev := fetch(t, `{`+registry+`}`, "payments", enc)
+	dec := read(t, out.RecordBatches, 0)[0]
+	if !bytes.Equal(dec.Value, value) || len(dec.Headers) != 0 || len(fev.List()) != 0 {
+		t.Fatalf("decrypted to %x (events %s), want the original bytes %x", dec.Value, fev, value)
 	}
 }

@@ -1,7 +1,7 @@
 // Package encrypt is the EncryptPlugin interceptor: it encrypts records on
 // their way to the broker, so the backing cluster stores only ciphertext.
-// It encrypts whole values, keys or headers, or fields of JSON and Avro
-// values, each under a data key of the KMS its keySecretId names (see the
+// It encrypts whole values, keys or headers, or fields of JSON, Avro and
+// Protobuf values, each under a data key of the KMS its keySecretId names (see the
 // encryption package for the envelope). DecryptPlugin reverses it for the
 // clients allowed to read.
 //

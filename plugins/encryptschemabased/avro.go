@@ -27,18 +27,17 @@ type rules struct {
 // the records of arrays (items[*].x). A marked field is encrypted whole,
 // whatever its type.
 func (r rules) avroFields(s avro.Schema) ([]encrypt.Field, error) {
-	w := &walker{rules: r, at: map[string]int{}, open: map[*avro.RecordSchema]bool{}, recursed: map[*avro.RecordSchema]bool{}}
+	w := &walker{rules: r, collector: collector{at: map[string]int{}}, open: map[*avro.RecordSchema]bool{}, recursed: map[*avro.RecordSchema]bool{}}
 	if err := w.walk(s, nil, false); err != nil {
 		return nil, err
 	}
 	return w.out, nil
 }
 
-// walker collects the marked fields of one schema.
+// walker collects the marked fields of one Avro schema.
 type walker struct {
-	rules    rules
-	out      []encrypt.Field
-	at       map[string]int // index in out by path
+	rules rules
+	collector
 	open     map[*avro.RecordSchema]bool
 	recursed map[*avro.RecordSchema]bool
 }
@@ -100,9 +99,15 @@ func (w *walker) record(s *avro.RecordSchema, path fieldpath.Path, inMap bool) e
 	return nil
 }
 
+// collector keeps the marked fields found so far, each path once.
+type collector struct {
+	out []encrypt.Field
+	at  map[string]int // index in out by path
+}
+
 // add records a marked field once; union branches may reach one path
 // twice, and must then agree on how it is encrypted.
-func (w *walker) add(f encrypt.Field) error {
+func (w *collector) add(f encrypt.Field) error {
 	key := f.Path.String()
 	i, ok := w.at[key]
 	if !ok {
@@ -133,6 +138,13 @@ func (r rules) mark(f *avro.Field) (encrypt.Field, bool, error) {
 		}
 		return nil
 	}
+	return r.annotated(prop)
+}
+
+// annotated reads the annotations prop gives (by name, without the
+// namespace) and returns the field's key and algorithm when they mark it
+// for encryption.
+func (r rules) annotated(prop func(name string) any) (encrypt.Field, bool, error) {
 	key, alg := prop("keySecretId"), prop("algorithm")
 	tagged, err := r.tagged(prop("tags"))
 	if err != nil || (key == nil && alg == nil && !tagged) {

@@ -1,6 +1,7 @@
 // Package encryptschemabased is the EncryptSchemaBasedPlugin interceptor:
-// it encrypts the fields of schema-framed Avro record values that their
-// schema marks for encryption, rather than fields listed in its config.
+// it encrypts the fields of schema-framed Avro and JSON Schema record
+// values that their schema marks for encryption, rather than fields
+// listed in its config.
 // A field is marked when its schema carries, under the configured
 // namespace ("conduktor." by default), a keySecretId, an algorithm, or a
 // tags entry among the interceptor's tags; what the schema leaves unset
@@ -9,8 +10,7 @@
 // The encryption itself is EncryptPlugin's (package encrypt): the same
 // envelopes, marker headers and refusals, so DecryptPlugin reverses it.
 // Values that are not Confluent-framed carry no schema and pass clear;
-// JSON Schema and Protobuf values are refused, their annotations not
-// being read yet.
+// Protobuf values are refused, their annotations not being read yet.
 package encryptschemabased
 
 import (
@@ -29,7 +29,7 @@ var readme string
 
 func init() {
 	interceptor.Register(interceptor.Define("EncryptSchemaBasedPlugin",
-		"Encrypts the fields of Avro record values that their schema marks, on produce",
+		"Encrypts the fields of Avro and JSON Schema record values that their schema marks, on produce",
 		readme, newPlugin,
 		"io.conduktor.gateway.interceptor.EncryptSchemaBasedPlugin"))
 }

@@ -48,7 +48,7 @@ func (f *finder) find(ctx context.Context, codec *fields.Codec, value []byte) ([
 	case avro.Schema:
 		r.fields, r.err = f.rules.avroFields(x)
 	case schemaregistry.JSON:
-		r.err = fmt.Errorf("encryptschemabased: schema %d is a JSON Schema; its annotations are not read yet, so the value is refused rather than stored clear", id)
+		r.fields, r.err = f.rules.jsonFields(x.Schema)
 	case protoreflect.FileDescriptor:
 		r.err = fmt.Errorf("encryptschemabased: schema %d is Protobuf; its annotations are not read yet, so the value is refused rather than stored clear", id)
 	default:

@@ -131,7 +131,7 @@ func TestRefusals(t *testing.T) {
 	defer reg.Close()
 	unkeyed := `{"type":"record","name":"U","fields":[{"name":"s","type":"string","conduktor.tags":["PII"]}]}`
 	reg.SeedSchema("a-value", 1, 1, sr.Schema{Schema: unkeyed, Type: sr.TypeAvro})
-	reg.SeedSchema("j-value", 1, 2, sr.Schema{Schema: `{"type":"object"}`, Type: sr.TypeJSON})
+	reg.SeedSchema("j-value", 1, 2, sr.Schema{Schema: `{"type":"object","properties":{"a":{"$ref":"other.json"}}}`, Type: sr.TypeJSON})
 	registry := `"schemaRegistryConfig":{"host":"` + reg.URL() + `"}`
 	jsonValue, _ := new(sr.ConfluentHeader).AppendEncode(nil, 2, nil)
 	for name, c := range map[string]struct {
@@ -139,11 +139,11 @@ func TestRefusals(t *testing.T) {
 		value  []byte
 		code   int16
 	}{
-		"marked without a key": {`{` + registry + `,"tags":["PII"]}`, framed(t, 1, unkeyed, map[string]any{"s": "x"}), kerr.InvalidRecord.Code},
-		"keyed by default":     {`{` + registry + `,"tags":["PII"],"defaultKeySecretId":"in-memory-kms://d"}`, framed(t, 1, unkeyed, map[string]any{"s": "x"}), 0},
-		"tag not listed":       {`{` + registry + `,"tags":["GDPR"]}`, framed(t, 1, unkeyed, map[string]any{"s": "x"}), 0},
-		"JSON Schema":          {`{` + registry + `,"defaultKeySecretId":"in-memory-kms://d"}`, append(jsonValue, `{"a":1}`...), kerr.InvalidRecord.Code},
-		"unknown schema id":    {`{` + registry + `,"defaultKeySecretId":"in-memory-kms://d"}`, framed(t, 99, unkeyed, map[string]any{"s": "x"}), kerr.InvalidRecord.Code},
+		"marked without a key":     {`{` + registry + `,"tags":["PII"]}`, framed(t, 1, unkeyed, map[string]any{"s": "x"}), kerr.InvalidRecord.Code},
+		"keyed by default":         {`{` + registry + `,"tags":["PII"],"defaultKeySecretId":"in-memory-kms://d"}`, framed(t, 1, unkeyed, map[string]any{"s": "x"}), 0},
+		"tag not listed":           {`{` + registry + `,"tags":["GDPR"]}`, framed(t, 1, unkeyed, map[string]any{"s": "x"}), 0},
+		"JSON Schema, remote $ref": {`{` + registry + `,"defaultKeySecretId":"in-memory-kms://d"}`, append(jsonValue, `{"a":1}`...), kerr.InvalidRecord.Code},
+		"unknown schema id":        {`{` + registry + `,"defaultKeySecretId":"in-memory-kms://d"}`, framed(t, 99, unkeyed, map[string]any{"s": "x"}), kerr.InvalidRecord.Code},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, code, ev := produce(t, c.config, recordstest.Batch(t, kgo.NoCompression(), kmsg.Record{Value: c.value}))

@@ -267,3 +267,20 @@ func TestJSONSchemaAndRegistryDown(t *testing.T) {
 		t.Error("registry down: no error")
 	}
 }
+
+// TestProtobufMalformedMapEntry: a map entry whose key comes once as a
+// string and once as a varint makes protobuf-go's dynamic messages panic;
+// the masker reports it as an error instead of bringing the gateway down.
+func TestProtobufMalformedMapEntry(t *testing.T) {
+	reg := srfake.New()
+	defer reg.Close()
+	reg.SeedSchema("common.proto", 1, 3, sr.Schema{Schema: commonProto, Type: sr.TypeProtobuf})
+	reg.SeedSchema("orders-value", 1, 4, sr.Schema{Schema: userProto, Type: sr.TypeProtobuf,
+		References: []sr.SchemaReference{{Name: "common.proto", Subject: "common.proto", Version: 1}}})
+	m := newMasker(t, config(reg.URL()))
+	var o outcome
+	_, err := m.mask(context.Background(), frame(4, []int{1, 0}, []byte{0x3a, 0x04, 0x0a, 0x00, 0x08, 0x00}), &o)
+	if err == nil || !strings.Contains(err.Error(), "malformed protobuf") {
+		t.Fatalf("err = %v, want a malformed protobuf error", err)
+	}
+}

@@ -1,9 +1,9 @@
 package fieldleveldatamasking
 
 import (
-	"errors"
 	"fmt"
 
+	"github.com/strait-gateway/strait/encryption/protofield"
 	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/proto"
@@ -19,12 +19,12 @@ func (m *masker) maskProtobuf(value, body []byte, fd protoreflect.FileDescriptor
 	if err != nil {
 		return nil, fmt.Errorf("fieldleveldatamasking: protobuf message indexes: %w", err)
 	}
-	md, err := messageAt(fd, index)
+	md, err := protofield.MessageAt(fd, index)
 	if err != nil {
 		return nil, err
 	}
 	msg := dynamicpb.NewMessage(md)
-	if err := proto.Unmarshal(payload, msg); err != nil {
+	if err := unmarshal(payload, msg); err != nil {
 		return nil, fmt.Errorf("fieldleveldatamasking: decode protobuf %s: %w", md.FullName(), err)
 	}
 	before := o.masked
@@ -40,24 +40,6 @@ func (m *masker) maskProtobuf(value, body []byte, fd protoreflect.FileDescriptor
 		return nil, fmt.Errorf("fieldleveldatamasking: encode protobuf %s: %w", md.FullName(), err)
 	}
 	return out, nil
-}
-
-// messageAt finds a message by its index path: top-level message, then
-// nested messages.
-func messageAt(fd protoreflect.FileDescriptor, index []int) (protoreflect.MessageDescriptor, error) {
-	var md protoreflect.MessageDescriptor
-	msgs := fd.Messages()
-	for _, i := range index {
-		if i < 0 || i >= msgs.Len() {
-			return nil, fmt.Errorf("fieldleveldatamasking: message index %v is not in the schema", index)
-		}
-		md = msgs.Get(i)
-		msgs = md.Messages()
-	}
-	if md == nil {
-		return nil, errors.New("fieldleveldatamasking: empty message index")
-	}
-	return md, nil
 }
 
 // maskMessage masks the strings at p in a message, by field names as in
@@ -119,4 +101,17 @@ func maskElement(v protoreflect.Value, fd protoreflect.FieldDescriptor, rest fie
 		maskMessage(v.Message(), rest, f, o)
 	}
 	return v, false
+}
+
+// unmarshal decodes a Protobuf message from a record. protobuf-go's
+// dynamic messages panic on some malformed input (a map entry whose key
+// arrives with two wire types); a record must never bring the gateway
+// down, so such a panic is a decode error.
+func unmarshal(b []byte, m proto.Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed protobuf: %v", r)
+		}
+	}()
+	return proto.Unmarshal(b, m)
 }
