@@ -103,9 +103,16 @@ var ErrNoRegistry = errors.New("fields: the value names a schema id but no schem
 // returns in its place; data itself comes back when fn is never called.
 // at is the field's concrete path (indexes filled in).
 func (c *Codec) Replace(ctx context.Context, data []byte, p fieldpath.Path, fn func(at string, f Field) ([]byte, error)) ([]byte, error) {
+	return c.ReplaceAll(ctx, data, []fieldpath.Path{p}, func(_ int, at string, f Field) ([]byte, error) { return fn(at, f) })
+}
+
+// ReplaceAll is Replace for several paths, in order, each on the result
+// of the one before; fn learns which path (its index) found the field. A
+// framed value's header and schema are read once.
+func (c *Codec) ReplaceAll(ctx context.Context, data []byte, paths []fieldpath.Path, fn func(i int, at string, f Field) ([]byte, error)) ([]byte, error) {
 	if len(data) < 5 || data[0] != 0 {
-		return jsonfield.Replace(data, p, func(at string, raw []byte) ([]byte, error) {
-			return fn(at, Field{Raw: raw})
+		return each(data, paths, func(body []byte, i int, p fieldpath.Path) ([]byte, error) {
+			return jsonfield.Replace(body, p, func(at string, raw []byte) ([]byte, error) { return fn(i, at, Field{Raw: raw}) })
 		})
 	}
 	if c.Registry == nil {
@@ -123,12 +130,14 @@ func (c *Codec) Replace(ctx context.Context, data []byte, p fieldpath.Path, fn f
 	var out []byte
 	switch x := s.(type) {
 	case avro.Schema:
-		out, err = avrofield.Replace(body, x, p, func(at string, s avro.Schema, raw []byte) ([]byte, error) {
-			return fn(at, Field{Raw: raw, schema: s})
+		out, err = each(body, paths, func(body []byte, i int, p fieldpath.Path) ([]byte, error) {
+			return avrofield.Replace(body, x, p, func(at string, s avro.Schema, raw []byte) ([]byte, error) {
+				return fn(i, at, Field{Raw: raw, schema: s})
+			})
 		})
 	case schemaregistry.JSON:
-		out, err = jsonfield.Replace(body, p, func(at string, raw []byte) ([]byte, error) {
-			return fn(at, Field{Raw: raw})
+		out, err = each(body, paths, func(body []byte, i int, p fieldpath.Path) ([]byte, error) {
+			return jsonfield.Replace(body, p, func(at string, raw []byte) ([]byte, error) { return fn(i, at, Field{Raw: raw}) })
 		})
 	case protoreflect.FileDescriptor:
 		var index []int
@@ -139,8 +148,10 @@ func (c *Codec) Replace(ctx context.Context, data []byte, p fieldpath.Path, fn f
 		if md, err = protofield.MessageAt(x, index); err != nil {
 			return nil, err
 		}
-		out, err = protofield.Replace(body, md, p, func(at string, fd protoreflect.FieldDescriptor, raw []byte) ([]byte, error) {
-			return fn(at, Field{Raw: raw, proto: fd})
+		out, err = each(body, paths, func(body []byte, i int, p fieldpath.Path) ([]byte, error) {
+			return protofield.Replace(body, md, p, func(at string, fd protoreflect.FieldDescriptor, raw []byte) ([]byte, error) {
+				return fn(i, at, Field{Raw: raw, proto: fd})
+			})
 		})
 	default:
 		return nil, fmt.Errorf("fields: schema %d has an unsupported type", id)
@@ -153,4 +164,15 @@ func (c *Codec) Replace(ctx context.Context, data []byte, p fieldpath.Path, fn f
 	}
 	head := data[:len(data)-len(body)] // magic byte, schema id and any message indexes
 	return append(append(make([]byte, 0, len(head)+len(out)), head...), out...), nil
+}
+
+// each runs replace for every path on the result of the one before.
+func each(body []byte, paths []fieldpath.Path, replace func(body []byte, i int, p fieldpath.Path) ([]byte, error)) ([]byte, error) {
+	for i, p := range paths {
+		var err error
+		if body, err = replace(body, i, p); err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
 }
