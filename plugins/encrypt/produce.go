@@ -13,6 +13,7 @@ import (
 
 	"github.com/strait-gateway/strait/encryption"
 	"github.com/strait-gateway/strait/encryption/fields"
+	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/records"
 	"github.com/strait-gateway/strait/schemaregistry"
@@ -178,29 +179,29 @@ func (p *plugin) sealPart(ctx context.Context, t *target, part string, data []by
 	if t.whole != nil {
 		return seal(t.whole, part, data)
 	}
-	out, changed := data, false
+	paths := make([]fieldpath.Path, len(t.fields))
 	for i := range t.fields {
-		f := &t.fields[i]
-		next, err := p.codec.Replace(ctx, out, f.path, func(at string, fld fields.Field) ([]byte, error) {
-			loc := part + ":" + at
-			env, err := seal(&f.item, loc, fld.Raw)
-			if err != nil {
-				return nil, err
-			}
-			repl, inHeader, err := fld.Conceal(base64.StdEncoding.EncodeToString(env))
-			if err != nil {
-				return nil, err
-			}
-			if inHeader {
-				*extra = append(*extra, kmsg.Header{Key: encryption.FieldHeader + loc, Value: env})
-			}
-			changed = true
-			return repl, nil
-		})
+		paths[i] = t.fields[i].path
+	}
+	changed := false
+	out, err := p.codec.ReplaceAll(ctx, data, paths, func(i int, at string, fld fields.Field) ([]byte, error) {
+		loc := part + ":" + at
+		env, err := seal(&t.fields[i].item, loc, fld.Raw)
 		if err != nil {
-			return nil, fmt.Errorf("%s field %s: %w", part, f.path, err)
+			return nil, fmt.Errorf("field %s: %w", at, err)
 		}
-		out = next
+		repl, inHeader, err := fld.Conceal(base64.StdEncoding.EncodeToString(env))
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", at, err)
+		}
+		if inHeader {
+			*extra = append(*extra, kmsg.Header{Key: encryption.FieldHeader + loc, Value: env})
+		}
+		changed = true
+		return repl, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s fields: %w", part, err)
 	}
 	if !changed {
 		return nil, nil
