@@ -10,6 +10,10 @@
 // its ciphertext moved from another topic or field) goes to the client
 // still encrypted and is reported (return_encrypted, the default), or
 // fails its partition with POLICY_VIOLATION (fail_fetch).
+//
+// A value stored as JSON by EncryptPlugin's convert_json mode (marked with
+// the avrojson.SchemaHeader header) is turned back into Avro of its schema
+// id; its value fields left encrypted are set to their type's zero.
 package decrypt
 
 import (
@@ -41,7 +45,7 @@ type Config struct {
 	RecordValueFields     []string               `json:"recordValueFields" doc:"value fields to decrypt (default: the whole value and every field)"`
 	RecordKeyFields       []string               `json:"recordKeyFields" doc:"key fields to decrypt (default: the whole key and every field)"`
 	RecordHeaderFields    []string               `json:"recordHeaderFields" doc:"headers to decrypt (default: every header)"`
-	SchemaRegistryConfig  *schemaregistry.Config `json:"schemaRegistryConfig" doc:"the schema registry of schema-framed values, for field-level decryption"`
+	SchemaRegistryConfig  *schemaregistry.Config `json:"schemaRegistryConfig" doc:"the schema registry of schema-framed values and of values stored as JSON (convert_json), for field-level decryption"`
 	ErrorPolicy           string                 `json:"errorPolicy" doc:"return_encrypted (default) or fail_fetch, for records that cannot be decrypted"`
 	EnableAuditLogOnError *bool                  `json:"enableAuditLogOnError" doc:"report records that cannot be decrypted (default true)"`
 }

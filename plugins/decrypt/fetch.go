@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/strait-gateway/strait/encryption"
+	"github.com/strait-gateway/strait/encryption/avrojson"
 	"github.com/strait-gateway/strait/encryption/fields"
 	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/strait-gateway/strait/interceptor"
@@ -96,9 +100,12 @@ func (p *plugin) decryptBatch(ctx context.Context, topic string, b *records.Batc
 		if len(locs) == 0 {
 			continue
 		}
-		left := p.decryptRecord(ctx, topic, r, locs, func(err error) {
-			f.add(b.Header.FirstOffset+int64(r.OffsetDelta), err)
-		})
+		fail := func(err error) { f.add(b.Header.FirstOffset+int64(r.OffsetDelta), err) }
+		if slices.ContainsFunc(r.Headers, func(h kmsg.Header) bool { return h.Key == avrojson.SchemaHeader }) {
+			changed = p.decryptConverted(ctx, topic, r, locs, fail) || changed
+			continue
+		}
+		left := p.decryptRecord(ctx, topic, r, locs, fail)
 		if len(left) != len(locs) {
 			r.Headers = encryption.Mark(r.Headers, left)
 			changed = true
@@ -223,4 +230,73 @@ func (p *plugin) decryptField(ctx context.Context, topic string, r *kmsg.Record,
 		r.Headers = slices.Delete(r.Headers, fieldHeader, fieldHeader+1)
 	}
 	return true, nil
+}
+
+// decryptConverted decrypts a value EncryptPlugin stored as JSON
+// (convert_json) and turns it back into Avro of its schema id. A value
+// field left encrypted (not chosen, or failing) is set to the zero of its
+// type, so the value stays valid for the schema. The record is left as
+// stored when its schema cannot be had or the JSON does not fit it; it
+// reports whether the record changed.
+func (p *plugin) decryptConverted(ctx context.Context, topic string, r *kmsg.Record, locs []string, fail func(error)) bool {
+	id, s, err := p.convertedSchema(ctx, r.Headers)
+	if err != nil {
+		fail(fmt.Errorf("value: %w", err))
+		return false
+	}
+	value, headers := r.Value, slices.Clone(r.Headers)
+	left := p.decryptRecord(ctx, topic, r, locs, fail)
+	var zero []fieldpath.Path
+	kept := left[:0:0]
+	for _, loc := range left {
+		at, ok := strings.CutPrefix(loc, "value:")
+		if !ok {
+			kept = append(kept, loc)
+			continue
+		}
+		pth, err := fieldpath.Parse(at)
+		if err != nil {
+			r.Value, r.Headers = value, headers
+			return false // decryptRecord reported it
+		}
+		zero = append(zero, pth)
+	}
+	body, err := avrojson.FromJSON(s, r.Value, zero...)
+	if err != nil {
+		r.Value, r.Headers = value, headers
+		fail(fmt.Errorf("value: %w", err))
+		return false
+	}
+	var h sr.ConfluentHeader
+	out, err := h.AppendEncode(make([]byte, 0, 5+len(body)), id, nil)
+	if err != nil {
+		r.Value, r.Headers = value, headers
+		fail(fmt.Errorf("value: %w", err))
+		return false
+	}
+	r.Value = append(out, body...)
+	r.Headers = slices.DeleteFunc(r.Headers, func(h kmsg.Header) bool { return h.Key == avrojson.SchemaHeader })
+	r.Headers = encryption.Mark(r.Headers, kept)
+	return true
+}
+
+// convertedSchema returns the Avro schema a convert_json record names.
+func (p *plugin) convertedSchema(ctx context.Context, headers []kmsg.Header) (int, avro.Schema, error) {
+	i := slices.IndexFunc(headers, func(h kmsg.Header) bool { return h.Key == avrojson.SchemaHeader })
+	id, err := strconv.Atoi(string(headers[i].Value))
+	if err != nil || id < 0 {
+		return 0, nil, fmt.Errorf("header %s is not a schema id", avrojson.SchemaHeader)
+	}
+	if p.codec.Registry == nil {
+		return 0, nil, fields.ErrNoRegistry
+	}
+	s, err := p.codec.Registry.Schema(ctx, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	as, ok := s.(avro.Schema)
+	if !ok {
+		return 0, nil, fmt.Errorf("schema %d is not Avro", id)
+	}
+	return id, as, nil
 }

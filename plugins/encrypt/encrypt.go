@@ -3,7 +3,8 @@
 // It encrypts whole values, keys or headers, or fields of JSON, Avro and
 // Protobuf values, each under a data key of the KMS its keySecretId names (see the
 // encryption package for the envelope). DecryptPlugin reverses it for the
-// clients allowed to read.
+// clients allowed to read. With schemaDataMode convert_json, an Avro value
+// with fields to encrypt is stored as JSON text (see avrojson).
 //
 // A partition whose records cannot all be encrypted is refused, and
 // nothing of it reaches the broker: a KMS or schema registry failure with
@@ -45,7 +46,7 @@ type Config struct {
 	RecordKey             *Target                `json:"recordKey" doc:"what of the key to encrypt (encrypted keys defeat compaction)"`
 	RecordHeader          *HeaderTarget          `json:"recordHeader" doc:"which headers to encrypt"`
 	SchemaRegistryConfig  *schemaregistry.Config `json:"schemaRegistryConfig" doc:"the schema registry of schema-framed (Avro, JSON Schema) values, for field-level encryption"`
-	SchemaDataMode        string                 `json:"schemaDataMode" doc:"preserve_avro (the default and only mode): an encrypted Avro value stays Avro of the same schema"`
+	SchemaDataMode        string                 `json:"schemaDataMode" doc:"preserve_avro (default): an Avro value with encrypted fields stays Avro of its schema; convert_json: it is stored as JSON text, its encrypted fields holding the envelopes as base64"`
 	EnableAuditLogOnError *bool                  `json:"enableAuditLogOnError" doc:"report records that cannot be encrypted (default true)"`
 }
 
@@ -102,6 +103,7 @@ type plugin struct {
 	header *headerItem
 	codec  *fields.Codec
 	quiet  bool // enableAuditLogOnError false
+	toJSON bool // schemaDataMode convert_json
 	keys   *encryption.Keys
 	find   Finder
 }
@@ -144,9 +146,9 @@ func New(cfg *Config, env interceptor.Env, find Finder) (interceptor.Interceptor
 	switch strings.ToLower(cfg.SchemaDataMode) {
 	case "", "preserve_avro":
 	case "convert_json":
-		return nil, interceptor.Invalid("schemaDataMode", "convert_json is not available; preserve_avro keeps encrypted Avro values valid Avro of their schema")
+		p.toJSON = true
 	default:
-		return nil, interceptor.Invalid("schemaDataMode", "%q is not preserve_avro", cfg.SchemaDataMode)
+		return nil, interceptor.Invalid("schemaDataMode", "%q is not preserve_avro or convert_json", cfg.SchemaDataMode)
 	}
 	p.codec = &fields.Codec{}
 	if rc := cfg.SchemaRegistryConfig; rc != nil {

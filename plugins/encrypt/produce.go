@@ -6,12 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
+	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/strait-gateway/strait/encryption"
+	"github.com/strait-gateway/strait/encryption/avrojson"
 	"github.com/strait-gateway/strait/encryption/fields"
 	"github.com/strait-gateway/strait/fieldpath"
 	"github.com/strait-gateway/strait/interceptor"
@@ -179,6 +183,13 @@ func (p *plugin) sealPart(ctx context.Context, t *target, part string, data []by
 	if t.whole != nil {
 		return seal(t.whole, part, data)
 	}
+	schemaID := -1
+	if part == "value" && p.toJSON {
+		var err error
+		if data, schemaID, err = p.avroToJSON(ctx, data); err != nil {
+			return nil, err
+		}
+	}
 	paths := make([]fieldpath.Path, len(t.fields))
 	for i := range t.fields {
 		paths[i] = t.fields[i].path
@@ -206,7 +217,37 @@ func (p *plugin) sealPart(ctx context.Context, t *target, part string, data []by
 	if !changed {
 		return nil, nil
 	}
+	if schemaID >= 0 {
+		*extra = append(*extra, kmsg.Header{Key: avrojson.SchemaHeader, Value: strconv.AppendInt(nil, int64(schemaID), 10)})
+	}
 	return out, nil
+}
+
+// avroToJSON returns the JSON text of a Confluent-framed Avro value and
+// its schema id (convert_json); any other value comes back as it is, with
+// the id -1.
+func (p *plugin) avroToJSON(ctx context.Context, data []byte) ([]byte, int, error) {
+	if len(data) < 5 || data[0] != 0 || p.codec.Registry == nil {
+		return data, -1, nil // JSON, or refused by the codec as before
+	}
+	var h sr.ConfluentHeader
+	id, body, err := h.DecodeID(data)
+	if err != nil {
+		return nil, -1, fmt.Errorf("value: %w", err)
+	}
+	s, err := p.codec.Registry.Schema(ctx, id)
+	if err != nil {
+		return nil, -1, err
+	}
+	as, ok := s.(avro.Schema)
+	if !ok {
+		return data, -1, nil // JSON Schema and Protobuf keep their encoding
+	}
+	doc, err := avrojson.ToJSON(as, body)
+	if err != nil {
+		return nil, -1, fmt.Errorf("value: %w", err)
+	}
+	return doc, id, nil
 }
 
 // dedupe drops repeated locations (a header name may occur twice).

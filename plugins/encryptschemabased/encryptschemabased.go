@@ -39,7 +39,7 @@ type Config struct {
 	Topic                 interceptor.Pattern    `json:"topic" doc:"topics whose records are encrypted (default: all)"`
 	KMSConfig             *kms.Config            `json:"kmsConfig" doc:"the KMS clients and the data-key lifetime"`
 	SchemaRegistryConfig  *schemaregistry.Config `json:"schemaRegistryConfig" doc:"the schema registry of the values (required)"`
-	SchemaDataMode        string                 `json:"schemaDataMode" doc:"preserve_avro (the default and only mode): an encrypted Avro value stays Avro of the same schema"`
+	SchemaDataMode        string                 `json:"schemaDataMode" doc:"preserve_avro (default): an encrypted Avro value stays Avro of the same schema; convert_json: it is stored as JSON, as in EncryptPlugin"`
 	DefaultKeySecretID    interceptor.Template   `json:"defaultKeySecretId" doc:"the key of marked fields whose schema names none; may hold {{record.topic}}, {{record.key}}, {{record.value.<path>}}, {{record.header.<name>}}"`
 	DefaultAlgorithm      string                 `json:"defaultAlgorithm" doc:"the algorithm of marked fields whose schema names none: AES128_GCM (default), AES256_GCM, CHACHA20_POLY1305 or XCHACHA20_POLY1305"`
 	Tags                  []string               `json:"tags" doc:"a field whose schema tags include one of these is encrypted"`

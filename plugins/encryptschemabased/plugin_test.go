@@ -163,7 +163,7 @@ func TestConfigErrors(t *testing.T) {
 		`{` + registry + `,"defaultKeySecretId":"nokms"}`:                                      "defaultKeySecretId",
 		`{` + registry + `,"defaultKeySecretId":"in-memory-kms://{{vcluster}}"}`:               "unknown template variable",
 		`{` + registry + `,"tags":[""]}`:                                                       "tags",
-		`{` + registry + `,"schemaDataMode":"convert_json"}`:                                   "schemaDataMode",
+		`{` + registry + `,"schemaDataMode":"json"}`:                                           "schemaDataMode",
 		`{"schemaRegistryConfig":{"host":"ftp://x"},"defaultKeySecretId":"in-memory-kms://d"}`: "schemaRegistryConfig.host",
 	} {
 		if _, err := p.New(json.RawMessage(config), interceptor.Env{}); err == nil || !strings.Contains(err.Error(), want) {
