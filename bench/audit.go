@@ -181,47 +181,14 @@ func latencyAt(addr, topic string, value []byte, rate int, d time.Duration) (p50
 // printAudit prints each figure's median per path and the medians of the
 // per-round pairs between paths.
 func printAudit(results map[string][]auditResult, rate, high int) {
-	figures := []struct {
-		label string
-		value func(auditResult) float64
-		ratio bool // a ratio rather than a difference in ms
-	}{
+	figures := []figure[auditResult]{
 		{"produce MB/s", func(r auditResult) float64 { return r.produceMBps }, true},
 		{fmt.Sprintf("p50 ms at %d/s", rate), func(r auditResult) float64 { return ms(r.p50) }, false},
 		{fmt.Sprintf("p99 ms at %d/s", rate), func(r auditResult) float64 { return ms(r.p99) }, false},
 		{fmt.Sprintf("p50 ms at %d/s", high), func(r auditResult) float64 { return ms(r.hiP50) }, false},
 		{fmt.Sprintf("p99 ms at %d/s", high), func(r auditResult) float64 { return ms(r.hiP99) }, false},
 	}
-	// pair is the median over rounds of a's figure against b's of the
-	// same round, so the broker's drift between rounds cancels out.
-	pair := func(a, b string, f func(auditResult) float64, ratio bool) string {
-		var v []float64
-		for i := range results[a] {
-			x, y := f(results[a][i]), f(results[b][i])
-			if ratio {
-				v = append(v, x/y)
-			} else {
-				v = append(v, x-y)
-			}
-		}
-		if ratio {
-			return fmt.Sprintf("%8.3fx", medianOf(v))
-		}
-		return fmt.Sprintf("%+6.2f ms", medianOf(v))
-	}
-	fmt.Printf("\n%-20s %9s %9s %9s   %-9s   %-9s   %-9s  (median of per-round pairs)\n",
-		"", "direct", "audit-off", "audit-on", "on vs off", "off vs dir", "on vs dir")
-	for _, f := range figures {
-		med := func(name string) float64 {
-			var v []float64
-			for _, r := range results[name] {
-				v = append(v, f.value(r))
-			}
-			return medianOf(v)
-		}
-		fmt.Printf("%-20s %9.2f %9.2f %9.2f   %s   %s   %s\n", f.label, med("direct"), med("audit-off"), med("audit-on"),
-			pair("audit-on", "audit-off", f.value, f.ratio), pair("audit-off", "direct", f.value, f.ratio), pair("audit-on", "direct", f.value, f.ratio))
-	}
+	printPaired(results, []string{"direct", "audit-off", "audit-on"}, [][2]string{{"audit-on", "audit-off"}, {"audit-off", "direct"}, {"audit-on", "direct"}}, figures)
 }
 
 // auditCounters are a strait process's audit and produce counters.

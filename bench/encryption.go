@@ -134,11 +134,7 @@ func encTopic(path, round string) string {
 // the per-round pairs between paths.
 func printEncryption(results map[string][]result, size int) {
 	perRecord := 1e6 / float64(size) // records per MB
-	figures := []struct {
-		label string
-		value func(result) float64
-		ratio bool // a ratio rather than a difference in ms
-	}{
+	figures := []figure[result]{
 		{"produce MB/s", func(r result) float64 { return r.produceMBps }, true},
 		{"produce records/s", func(r result) float64 { return r.produceMBps * perRecord }, true},
 		{"consume MB/s", func(r result) float64 { return r.consumeMBps }, true},
@@ -146,36 +142,7 @@ func printEncryption(results map[string][]result, size int) {
 		{"p50 produce ms", func(r result) float64 { return ms(r.p50) }, false},
 		{"p99 produce ms", func(r result) float64 { return ms(r.p99) }, false},
 	}
-	// pair is the median over rounds of a's figure against b's of the
-	// same round, so the broker's drift between rounds cancels out.
-	pair := func(a, b string, f func(result) float64, ratio bool) string {
-		var v []float64
-		for i := range results[a] {
-			x, y := f(results[a][i]), f(results[b][i])
-			if ratio {
-				v = append(v, x/y)
-			} else {
-				v = append(v, x-y)
-			}
-		}
-		if ratio {
-			return fmt.Sprintf("%9.3fx", medianOf(v))
-		}
-		return fmt.Sprintf("%+7.2f ms", medianOf(v))
-	}
-	fmt.Printf("\n%-18s %10s %11s %10s   %-10s   %-10s   %-10s  (median of per-round pairs)\n",
-		"", "direct", "passthrough", "encrypted", "enc/pass", "enc/direct", "pass/direct")
-	for _, f := range figures {
-		med := func(name string) float64 {
-			var v []float64
-			for _, r := range results[name] {
-				v = append(v, f.value(r))
-			}
-			return medianOf(v)
-		}
-		fmt.Printf("%-18s %10.2f %11.2f %10.2f   %s   %s   %s\n", f.label, med("direct"), med("passthrough"), med("encrypted"),
-			pair("encrypted", "passthrough", f.value, f.ratio), pair("encrypted", "direct", f.value, f.ratio), pair("passthrough", "direct", f.value, f.ratio))
-	}
+	printPaired(results, []string{"direct", "passthrough", "encrypted"}, [][2]string{{"encrypted", "passthrough"}, {"encrypted", "direct"}, {"passthrough", "direct"}}, figures)
 }
 
 // checkEncrypted produces a record through the encrypting gateway until

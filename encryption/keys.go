@@ -37,7 +37,7 @@ type Keys struct {
 
 	mu      sync.Mutex
 	sealers map[sealerKey]*sealer
-	openers map[string]*opener // by key id and wrapped DEK
+	openers map[string]*opener // by wrapped DEK
 	flight  singleflight.Group
 }
 
@@ -64,8 +64,9 @@ type sealer struct {
 	err     error // a failed KMS call, remembered until expires
 }
 
-// opener is an unwrapped DEK.
+// opener is an unwrapped DEK, kept by its wrapped form.
 type opener struct {
+	keyID   string
 	aead    cipher.AEAD
 	revoked func() bool
 	expires time.Time
@@ -186,15 +187,17 @@ func (k *Keys) Open(ctx context.Context, envelope, context []byte) ([]byte, erro
 // opener returns the cipher of an envelope's DEK, unwrapping it once per
 // time to live.
 func (k *Keys) opener(ctx context.Context, e Envelope) (cipher.AEAD, error) {
-	id := e.KeyID + "\x00" + string(e.Wrapped)
 	k.mu.Lock()
-	o := k.openers[id]
+	o := k.openers[string(e.Wrapped)] // no allocation: the lookup converts in place
 	k.mu.Unlock()
+	if o != nil && o.keyID != e.KeyID {
+		o = nil // the same wrapped bytes under another key id: not this DEK
+	}
 	if o != nil && o.err == nil && o.revoked() {
 		return nil, fmt.Errorf("encryption: the data key of %s has been withdrawn (crypto-shredded)", e.KeyID)
 	}
 	if o == nil || !k.now().Before(o.expires) {
-		v, _, _ := k.flight.Do("open\x00"+id, func() (any, error) {
+		v, _, _ := k.flight.Do("open\x00"+e.KeyID+"\x00"+string(e.Wrapped), func() (any, error) {
 			o := k.unwrap(ctx, e)
 			if k.ttl > 0 || o.err != nil {
 				k.keepOpener(e.KeyID, e.Wrapped, o)
@@ -247,5 +250,6 @@ func (k *Keys) keepOpener(keyID string, wrapped []byte, o *opener) {
 			}
 		}
 	}
-	k.openers[keyID+"\x00"+string(wrapped)] = o
+	o.keyID = keyID
+	k.openers[string(wrapped)] = o
 }

@@ -96,6 +96,20 @@ type Codec struct {
 	Registry *schemaregistry.Registry
 }
 
+// NewCodec returns the codec of an interceptor's schemaRegistryConfig,
+// which may be nil (no registry: framed values are refused). Errors are
+// *interceptor.ConfigError naming the field.
+func NewCodec(rc *schemaregistry.Config) (*Codec, error) {
+	if rc == nil {
+		return &Codec{}, nil
+	}
+	r, err := schemaregistry.Open("schemaRegistryConfig", rc)
+	if err != nil {
+		return nil, err
+	}
+	return &Codec{Registry: r}, nil
+}
+
 // ErrNoRegistry is returned for a framed value without a registry.
 var ErrNoRegistry = errors.New("fields: the value names a schema id but no schemaRegistryConfig is set")
 

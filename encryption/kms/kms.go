@@ -110,6 +110,19 @@ func checkKeyID(prefix, id string) error {
 	return nil
 }
 
+// Keys checks a kmsConfig and returns the data-key cache of an
+// encryption interceptor over the KMSs it configures. It does no I/O.
+func Keys(c *Config, log *zap.Logger, store encryption.KeyStore) (*encryption.Keys, error) {
+	if err := c.Check("kmsConfig"); err != nil {
+		return nil, err
+	}
+	resolve, err := Open(c, log, store)
+	if err != nil {
+		return nil, err
+	}
+	return encryption.NewKeys(resolve, c.TTL()), nil
+}
+
 // Open returns the resolver of a kmsConfig's keySecretIds. It does no I/O;
 // KMS clients connect on first use. log is warned when in-memory keys are
 // used. store keeps gateway-kms:// data keys; nil (at validation time, or

@@ -71,9 +71,6 @@ type selection struct {
 
 func newDecrypt(cfg *Config, env interceptor.Env) (interceptor.Interceptor, error) {
 	p := &plugin{topic: cfg.Topic, headers: cfg.RecordHeaderFields}
-	if err := cfg.KMSConfig.Check("kmsConfig"); err != nil {
-		return nil, interceptor.Invalid("kmsConfig", "%v", err)
-	}
 	var err error
 	if p.value, err = compileSelection("recordValueFields", cfg.RecordValueFields); err != nil {
 		return nil, err
@@ -94,17 +91,12 @@ func newDecrypt(cfg *Config, env interceptor.Env) (interceptor.Interceptor, erro
 		return nil, interceptor.Invalid("errorPolicy", "%q is not return_encrypted or fail_fetch", cfg.ErrorPolicy)
 	}
 	p.quiet = cfg.EnableAuditLogOnError != nil && !*cfg.EnableAuditLogOnError
-	p.codec = &fields.Codec{}
-	if rc := cfg.SchemaRegistryConfig; rc != nil {
-		if p.codec.Registry, err = schemaregistry.Open("schemaRegistryConfig", rc); err != nil {
-			return nil, err
-		}
+	if p.codec, err = fields.NewCodec(cfg.SchemaRegistryConfig); err != nil {
+		return nil, err
 	}
-	resolve, err := kms.Open(cfg.KMSConfig, env.Log, env.KeyStore)
-	if err != nil {
+	if p.keys, err = kms.Keys(cfg.KMSConfig, env.Log, env.KeyStore); err != nil {
 		return nil, interceptor.Invalid("kmsConfig", "%v", err)
 	}
-	p.keys = encryption.NewKeys(resolve, cfg.KMSConfig.TTL())
 	return p, nil
 }
 

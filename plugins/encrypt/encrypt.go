@@ -133,9 +133,6 @@ type Finder func(ctx context.Context, codec *fields.Codec, value []byte) ([]Fiel
 // chooses the value fields to encrypt record by record.
 func New(cfg *Config, env interceptor.Env, find Finder) (interceptor.Interceptor, error) {
 	p := &plugin{topic: cfg.Topic, find: find}
-	if err := cfg.KMSConfig.Check("kmsConfig"); err != nil {
-		return nil, interceptor.Invalid("kmsConfig", "%v", err)
-	}
 	var err error
 	if p.value, err = compileTarget("recordValue", cfg.RecordValue); err != nil {
 		return nil, err
@@ -150,11 +147,8 @@ func New(cfg *Config, env interceptor.Env, find Finder) (interceptor.Interceptor
 	default:
 		return nil, interceptor.Invalid("schemaDataMode", "%q is not preserve_avro or convert_json", cfg.SchemaDataMode)
 	}
-	p.codec = &fields.Codec{}
-	if rc := cfg.SchemaRegistryConfig; rc != nil {
-		if p.codec.Registry, err = schemaregistry.Open("schemaRegistryConfig", rc); err != nil {
-			return nil, err
-		}
+	if p.codec, err = fields.NewCodec(cfg.SchemaRegistryConfig); err != nil {
+		return nil, err
 	}
 	if h := cfg.RecordHeader; h != nil {
 		if h.Payload == nil {
@@ -170,11 +164,9 @@ func New(cfg *Config, env interceptor.Env, find Finder) (interceptor.Interceptor
 		return nil, interceptor.Invalid("recordValue", "nothing to encrypt: set recordValue, recordKey or recordHeader")
 	}
 	p.quiet = cfg.EnableAuditLogOnError != nil && !*cfg.EnableAuditLogOnError
-	resolve, err := kms.Open(cfg.KMSConfig, env.Log, env.KeyStore)
-	if err != nil {
+	if p.keys, err = kms.Keys(cfg.KMSConfig, env.Log, env.KeyStore); err != nil {
 		return nil, interceptor.Invalid("kmsConfig", "%v", err)
 	}
-	p.keys = encryption.NewKeys(resolve, cfg.KMSConfig.TTL())
 	return p, nil
 }
 
