@@ -36,6 +36,8 @@ type API struct {
 	// resolver answers interceptor resolution; nil: no such endpoint.
 	resolver Resolver
 	audit    audit.Emitter
+	// concentrated lists concentrated topics; nil: no such endpoint.
+	concentrated ConcentratedTopics
 }
 
 // New returns the API over state for the given users.
@@ -98,7 +100,7 @@ func (a *API) auth(next http.Handler) http.Handler {
 // route dispatches /gateway/v2/{kind}[/{name}].
 func (a *API) route(w http.ResponseWriter, r *http.Request) {
 	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, "/gateway/v2/"), "/")
-	if a.credentialRoute(w, r, rest) || a.interceptorRoute(w, r, rest) {
+	if a.credentialRoute(w, r, rest) || a.interceptorRoute(w, r, rest) || a.concentrationRoute(w, r, rest) {
 		return
 	}
 	path, name, _ := strings.Cut(rest, "/")

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/strait-gateway/strait/auth"
+	"github.com/strait-gateway/strait/concentration"
 	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/metrics"
 	"github.com/strait-gateway/strait/vcluster"
@@ -41,6 +42,10 @@ type inflight struct {
 	// x translates the response of a request translated for a virtual
 	// cluster.
 	x *vcluster.Exchange
+	// cx translates concentrated topics; extra more requests were sent
+	// upstream for it, whose responses follow the first.
+	cx    *concentration.Exchange
+	extra int
 	// call runs the interceptors of the response, and delays it when an
 	// interceptor throttled the request.
 	call *interceptor.Call
@@ -49,7 +54,7 @@ type inflight struct {
 // decodeResponse reports whether the response must be decoded: it names
 // brokers, needs translating, or interceptors act on it.
 func (e *inflight) decodeResponse() bool {
-	return inspectResponse(e.key, e.version) || e.x != nil ||
+	return inspectResponse(e.key, e.version) || e.x != nil || e.cx != nil ||
 		(e.call != nil && (e.call.HasResponse() || e.call.Throttled() > 0))
 }
 
@@ -200,7 +205,7 @@ func (c *conn) readRequests() error {
 		if space == nil {
 			return fmt.Errorf("gateway: %w", errNoVCluster)
 		}
-		if chain := c.chain(); space.Translates(h.key) || chain.Intercepts(h.key) {
+		if chain := c.chain(); space.Translates(h.key) || chain.Intercepts(h.key) || c.gw.cfg.Concentration.Translates(h.key) {
 			if err := c.forwardDecoded(h, rest, arrived, space, chain); err != nil {
 				return err
 			}
@@ -308,10 +313,14 @@ func (c *conn) rewriteResponse(e inflight, size int64) error {
 	if err != nil {
 		return &upstreamFailure{metrics.UpstreamResponse, fmt.Errorf("gateway: %s response header: %w", kmsg.NameForKey(e.key), err)}
 	}
+	extra, err := c.readExtra(e)
+	if err != nil {
+		return err
+	}
 	out := getBuffer(0)
 	defer putBuffer(out)
 	*out = append((*out)[:0], frame[:responsePeekLen+tags]...)
-	rewritten, changed, err := c.gw.rewriter.rewrite(e.key, e.version, body[tags:], *out, e.x, c.space(), e.call)
+	rewritten, changed, err := c.gw.rewriter.rewrite(e.key, e.version, body[tags:], *out, e.x, c.space(), e.call, e.cx, extra)
 	if err != nil {
 		return &upstreamFailure{metrics.UpstreamResponse, fmt.Errorf("gateway: %w", err)}
 	}
@@ -328,6 +337,37 @@ func (c *conn) rewriteResponse(e inflight, size int64) error {
 	}
 	c.gw.cfg.Metrics.Response(e.key, len(frame), e.arrived)
 	return nil
+}
+
+// readExtra reads and decodes the responses to the extra requests sent
+// for a concentrated topic, which follow the first response.
+func (c *conn) readExtra(e inflight) ([]kmsg.Response, error) {
+	var out []kmsg.Response
+	for range e.extra {
+		var head [8]byte
+		if _, err := io.ReadFull(c.upstream, head[:]); err != nil {
+			return nil, &upstreamFailure{metrics.UpstreamIO, fmt.Errorf("gateway: read upstream response: %w", err)}
+		}
+		size, corr, err := parseResponsePeek(head[:], maxResponseSize)
+		if err != nil || corr != e.correlationID {
+			return nil, &upstreamFailure{metrics.UpstreamResponse, fmt.Errorf("gateway: upstream response to an extra %s request: correlation id %d, %v", kmsg.NameForKey(e.key), corr, err)}
+		}
+		body := make([]byte, size-4)
+		if _, err := io.ReadFull(c.upstream, body); err != nil {
+			return nil, &upstreamFailure{metrics.UpstreamIO, fmt.Errorf("gateway: read upstream response: %w", err)}
+		}
+		tags, err := skipResponseHeaderTags(body, e.key, e.version)
+		if err != nil {
+			return nil, &upstreamFailure{metrics.UpstreamResponse, fmt.Errorf("gateway: %s response header: %w", kmsg.NameForKey(e.key), err)}
+		}
+		resp := kmsg.ResponseForKey(e.key)
+		resp.SetVersion(e.version)
+		if err := resp.ReadFrom(body[tags:]); err != nil {
+			return nil, &upstreamFailure{metrics.UpstreamResponse, fmt.Errorf("gateway: decode %s v%d response: %w", kmsg.NameForKey(e.key), e.version, err)}
+		}
+		out = append(out, resp)
+	}
+	return out, nil
 }
 
 // hold waits, before a response is written, for as long as interceptors

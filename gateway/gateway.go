@@ -22,6 +22,7 @@ import (
 
 	"github.com/strait-gateway/strait/audit"
 	"github.com/strait-gateway/strait/auth"
+	"github.com/strait-gateway/strait/concentration"
 	"github.com/strait-gateway/strait/metrics"
 )
 
@@ -56,6 +57,8 @@ type Config struct {
 	// Audit receives connection and authentication events; nil records
 	// none.
 	Audit audit.Emitter
+	// Concentration translates concentrated topics; nil has none.
+	Concentration *concentration.Concentrator
 }
 
 // Dialer opens a connection to a backing broker that is ready to carry

@@ -6,6 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/strait-gateway/strait/concentration"
 	"github.com/strait-gateway/strait/interceptor"
 	"github.com/strait-gateway/strait/vcluster"
 )
@@ -95,8 +96,8 @@ func (w *rewriter) address(id int32) (string, int32) {
 // response; space is the connection's view, which narrows
 // ApiVersions (nil before authentication: what every virtual cluster may
 // use).
-func (w *rewriter) rewrite(key, version int16, body, dst []byte, x *vcluster.Exchange, space *vcluster.Space, call *interceptor.Call) (out []byte, changed bool, err error) {
-	if x == nil && call == nil && (key == keyProduce || key == keyFetch) {
+func (w *rewriter) rewrite(key, version int16, body, dst []byte, x *vcluster.Exchange, space *vcluster.Space, call *interceptor.Call, cx *concentration.Exchange, extra []kmsg.Response) (out []byte, changed bool, err error) {
+	if x == nil && call == nil && cx == nil && (key == keyProduce || key == keyFetch) {
 		has, err := hasNodeEndpoints(key, version, body)
 		if err != nil || !has {
 			return dst, false, err
@@ -116,6 +117,11 @@ func (w *rewriter) rewrite(key, version int16, body, dst []byte, x *vcluster.Exc
 		// Before translation: the topology is shared by every
 		// connection and holds physical names.
 		w.topology.learnMetadata(m)
+	}
+	if cx != nil {
+		if err := cx.Response(resp, extra); err != nil {
+			return dst, false, fmt.Errorf("concentration %s v%d response: %w", kmsg.NameForKey(key), version, err)
+		}
 	}
 	if x != nil {
 		if err := x.Response(resp); err != nil {

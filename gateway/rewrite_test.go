@@ -21,7 +21,7 @@ func testRewriter() *rewriter {
 func roundTripRewrite(t *testing.T, w *rewriter, key, version int16, resp kmsg.Response) kmsg.Response {
 	t.Helper()
 	resp.SetVersion(version)
-	out, changed, err := w.rewrite(key, version, resp.AppendTo(nil), nil, nil, passthroughSpace, nil)
+	out, changed, err := w.rewrite(key, version, resp.AppendTo(nil), nil, nil, passthroughSpace, nil, nil, nil)
 	if err != nil {
 		t.Fatalf("rewrite: %v", err)
 	}
@@ -128,7 +128,7 @@ func TestRewriteBrokerLists(t *testing.T) {
 func TestProduceWithoutEndpointsUntouched(t *testing.T) {
 	w := testRewriter()
 	body := produceResponse(11, false)
-	_, changed, err := w.rewrite(keyProduce, 11, body, nil, nil, passthroughSpace, nil)
+	_, changed, err := w.rewrite(keyProduce, 11, body, nil, nil, passthroughSpace, nil, nil, nil)
 	if err != nil || changed {
 		t.Fatalf("changed=%v err=%v", changed, err)
 	}
@@ -189,7 +189,7 @@ func TestApiVersionsUnsupportedVersionIsReadAsV0(t *testing.T) {
 	ak.ApiKey, ak.MaxVersion = keyApiVersions, 4
 	r.ApiKeys = append(r.ApiKeys, ak)
 	// The client asked with v4; the broker answered in v0.
-	out, changed, err := w.rewrite(keyApiVersions, 4, r.AppendTo(nil), nil, nil, passthroughSpace, nil)
+	out, changed, err := w.rewrite(keyApiVersions, 4, r.AppendTo(nil), nil, nil, passthroughSpace, nil, nil, nil)
 	if err != nil || !changed {
 		t.Fatalf("changed=%v err=%v", changed, err)
 	}

@@ -195,7 +195,7 @@ func (c *conn) relayApiVersions(h requestHeader, frame []byte) error {
 	if err != nil {
 		return err
 	}
-	out, _, err := c.gw.rewriter.rewrite(h.key, h.version, body, nil, nil, c.space(), nil)
+	out, _, err := c.gw.rewriter.rewrite(h.key, h.version, body, nil, nil, c.space(), nil, nil, nil)
 	if err != nil {
 		return &upstreamFailure{metrics.UpstreamResponse, fmt.Errorf("gateway: %w", err)}
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -12,6 +13,11 @@ import (
 	"github.com/strait-gateway/strait/metrics"
 	"github.com/strait-gateway/strait/vcluster"
 )
+
+// concentrationTimeout bounds what translating one request for topic
+// concentration may wait for (registering a topic, preparing its physical
+// topic).
+const concentrationTimeout = 30 * time.Second
 
 // space returns the virtual cluster view a connection's requests are
 // translated for: passthrough without an Identity, nil before
@@ -86,6 +92,17 @@ func (c *conn) forwardDecoded(h requestHeader, rest int64, arrived time.Time, sp
 		}
 		e.x, local = x, x.Local
 	}
+	if cc := c.gw.cfg.Concentration; local == nil && cc.Translates(h.key) {
+		ctx, cancel := context.WithTimeout(context.Background(), concentrationTimeout)
+		cx, err := cc.Request(ctx, req, space)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("gateway: %s v%d concentration: %w", name, h.version, err)
+		}
+		if cx != nil {
+			e.cx, e.extra = cx, len(cx.Extra)
+		}
+	}
 	noResponse := false
 	if p, ok := req.(*kmsg.ProduceRequest); ok && p.Acks == 0 {
 		noResponse = true // a producer with acks=0 reads no response
@@ -108,8 +125,19 @@ func (c *conn) forwardDecoded(h requestHeader, rest int64, arrived time.Time, sp
 		o = appendClientID(o[:requestPeekLen], e.call.ClientID)
 		o = append(o, frame[requestPeekLen+idEnd:bodyAt]...)
 	}
+	head := len(o)
 	o = req.AppendTo(o)
 	binary.BigEndian.PutUint32(o[0:4], uint32(len(o)-4))
+	if e.cx != nil {
+		// Extra requests repeat the header, correlation id included: the
+		// broker answers in order, and the responses are read as one.
+		for _, xr := range e.cx.Extra {
+			at := len(o)
+			o = append(o, o[:head]...)
+			o = xr.AppendTo(o)
+			binary.BigEndian.PutUint32(o[at:], uint32(len(o)-at-4))
+		}
+	}
 	if !noResponse {
 		if err := c.enqueue(e); err != nil {
 			return err

@@ -28,7 +28,11 @@ func (s *Server) routes() http.Handler {
 		})
 	})
 	mux.Handle("GET /metrics", s.metrics.Handler())
-	admin.New(s.config, s.cfg.AdminUsers, s.log.Named("admin")).WithCredentials(s.identity).WithInterceptors(s.pipeline).WithAudit(s.audit).Register(mux)
+	api := admin.New(s.config, s.cfg.AdminUsers, s.log.Named("admin")).WithCredentials(s.identity).WithInterceptors(s.pipeline).WithAudit(s.audit)
+	if s.concentration != nil {
+		api.WithConcentration(s.concentration)
+	}
+	api.Register(mux)
 	return mux
 }
 

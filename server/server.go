@@ -21,6 +21,7 @@ import (
 	"github.com/strait-gateway/strait/audit"
 	"github.com/strait-gateway/strait/auth"
 	"github.com/strait-gateway/strait/backing"
+	"github.com/strait-gateway/strait/concentration"
 	"github.com/strait-gateway/strait/encryption/keystore"
 	"github.com/strait-gateway/strait/gateway"
 	"github.com/strait-gateway/strait/identity"
@@ -45,13 +46,15 @@ type Server struct {
 	pipeline  *pipeline.Pipeline
 	limits    *limits.Limits
 	keys      *keystore.Store // nil when the keys topic could not be opened
-	gateway   *gateway.Gateway
-	http      *http.Server
-	httpAddr  string
-	stop      context.CancelFunc
-	metrics   *metrics.Node
-	audit     audit.Emitter // audit.Discard when disabled
-	auditLog  *audit.Log    // nil when disabled
+	// concentration is nil when its topics could not be opened.
+	concentration *concentration.Concentrator
+	gateway       *gateway.Gateway
+	http          *http.Server
+	httpAddr      string
+	stop          context.CancelFunc
+	metrics       *metrics.Node
+	audit         audit.Emitter // audit.Discard when disabled
+	auditLog      *audit.Log    // nil when disabled
 }
 
 // Start brings a node up. It returns once the listeners are open; the
@@ -117,6 +120,7 @@ func (s *Server) start(ctx context.Context) error {
 	}
 	s.limits = s.startLimits(ctx, cfg)
 	s.openKeyStore(ctx, cfg)
+	s.openConcentration(ctx, cfg)
 	s.openPipeline()
 	dialer := cfg.Backing
 	if s.identity.Delegated() {
@@ -134,6 +138,7 @@ func (s *Server) start(ctx context.Context) error {
 		Identity:      s.identity,
 		Interceptors:  s.pipeline,
 		Audit:         s.audit,
+		Concentration: s.concentration,
 	}, dialer.NewDialer(), topology, s.log.Named("gateway"))
 	if err := s.gateway.Listen(); err != nil {
 		return err
@@ -339,6 +344,9 @@ func (s *Server) closeBacking() {
 	}
 	if s.keys != nil {
 		s.keys.Close()
+	}
+	if s.concentration != nil {
+		s.concentration.Close()
 	}
 	if s.members != nil {
 		s.members.Close()

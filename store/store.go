@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -312,33 +313,53 @@ func (s *Store[V]) Rejected() int64 { return s.rejected.Load() }
 // node has applied it, so a caller reads its own write. It returns the
 // decoder's error if the record was rejected when applied.
 func (s *Store[V]) Put(ctx context.Context, key, value []byte) error {
-	// The client may keep retrying a record it has sent once; Put stops
-	// waiting when ctx ends, and the record may still land later.
+	return s.PutAll(ctx, []KV{{key, value}})
+}
+
+// KV is one record for PutAll.
+type KV struct{ Key, Value []byte }
+
+// PutAll writes several records at once and waits until this node has
+// applied them all; it returns the first rejection among them.
+func (s *Store[V]) PutAll(ctx context.Context, kvs []KV) error {
+	// The client may keep retrying a record it has sent once; PutAll stops
+	// waiting when ctx ends, and the records may still land later.
 	type result struct {
 		r   *kgo.Record
 		err error
 	}
-	produced := make(chan result, 1)
-	s.client.Produce(ctx, &kgo.Record{Key: key, Value: value, Partition: 0}, func(r *kgo.Record, err error) {
-		produced <- result{r, err}
-	})
-	var res result
-	select {
-	case res = <-produced:
-	case <-ctx.Done():
-		res.err = ctx.Err()
+	produced := make(chan result, len(kvs))
+	for _, kv := range kvs {
+		s.client.Produce(ctx, &kgo.Record{Key: kv.Key, Value: kv.Value, Partition: 0}, func(r *kgo.Record, err error) {
+			produced <- result{r, err}
+		})
 	}
-	r, err := res.r, res.err
-	if err != nil {
-		return fmt.Errorf("store: write to %s: %w", s.cfg.Topic, err)
+	var offsets []int64
+	for range kvs {
+		var res result
+		select {
+		case res = <-produced:
+		case <-ctx.Done():
+			res.err = ctx.Err()
+		}
+		if res.err != nil {
+			return fmt.Errorf("store: write to %s: %w", s.cfg.Topic, res.err)
+		}
+		offsets = append(offsets, res.r.Offset)
 	}
-	if err := s.waitApplied(ctx, r.Offset+1); err != nil {
-		return fmt.Errorf("store: wait for %s offset %d: %w", s.cfg.Topic, r.Offset, err)
+	last := slices.Max(offsets)
+	if err := s.waitApplied(ctx, last+1); err != nil {
+		return fmt.Errorf("store: wait for %s offset %d: %w", s.cfg.Topic, last, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rejected := s.rejects[r.Offset]
-	delete(s.rejects, r.Offset)
+	var rejected error
+	for _, off := range offsets {
+		if err := s.rejects[off]; err != nil && rejected == nil {
+			rejected = err
+		}
+		delete(s.rejects, off)
+	}
 	return rejected
 }
 

@@ -1,0 +1,186 @@
+package concentration
+
+import (
+	"encoding/binary"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-gateway/strait/concentration/offsetmap"
+)
+
+// want is one logical partition a Fetch asks for.
+type want struct {
+	topic     *Topic
+	partition int32
+	from      int64 // physical offset its records start at
+	result    kmsg.FetchResponseTopicPartition
+	local     bool // answered without the broker (result holds an error)
+}
+
+// fetch asks for the physical partitions behind the concentrated ones.
+// Logical partitions sharing a physical one are served by one read from
+// the lowest offset any of them needs. Fetch sessions are turned off for
+// such requests: the broker's session would track physical partitions.
+func (x *Exchange) fetch(r *kmsg.FetchRequest) {
+	v := r.GetVersion() >= 13 // topics by id
+	var wants []*want
+	kept := make([]kmsg.FetchRequestTopic, 0, len(r.Topics))
+	for _, t := range r.Topics {
+		ct := x.view.topic(&t.Topic, t.TopicID)
+		if ct == nil {
+			kept = append(kept, t)
+			continue
+		}
+		for _, p := range t.Partitions {
+			w := &want{topic: ct, partition: p.Partition}
+			w.result = kmsg.NewFetchResponseTopicPartition()
+			w.result.Partition = p.Partition
+			wants = append(wants, w)
+			ix, code := x.c.follower.index(ct, p.Partition)
+			if code == 0 {
+				w.from, code = seek(ix, ct, p.Partition, p.FetchOffset)
+			}
+			if code != 0 {
+				w.result.ErrorCode, w.local = code, true
+				continue
+			}
+			addFetch(&kept, v, ct, ct.Partitions[p.Partition], w.from, p)
+		}
+	}
+	if wants == nil {
+		return
+	}
+	r.Topics = kept
+	r.SessionID, r.SessionEpoch, r.ForgottenTopics = 0, -1, nil
+	x.respond = func(resp kmsg.Response, _ []kmsg.Response) error {
+		x.fetched(resp.(*kmsg.FetchResponse), wants)
+		return nil
+	}
+}
+
+// seek returns the physical offset a logical partition's fetch starts at.
+func seek(ix *offsetmap.Index, ct *Topic, p int32, offset int64) (int64, int16) {
+	if !ct.Dense {
+		return offset, 0
+	}
+	phys, err := ix.Seek(ct.Tag(p), offset)
+	if err != nil {
+		return 0, kerr.OffsetOutOfRange.Code
+	}
+	return phys, 0
+}
+
+// addFetch asks for a physical partition from offset from, or lowers the
+// offset of an entry already asking for it.
+func addFetch(topics *[]kmsg.FetchRequestTopic, v bool, ct *Topic, q int32, from int64, p kmsg.FetchRequestTopicPartition) {
+	k := keyOf(v, ct.Physical, ct.PhysicalID, q)
+	for i := range *topics {
+		t := &(*topics)[i]
+		for j := range t.Partitions {
+			e := &t.Partitions[j]
+			if keyOf(v, t.Topic, t.TopicID, e.Partition) == k {
+				e.FetchOffset = min(e.FetchOffset, from)
+				e.PartitionMaxBytes = max(e.PartitionMaxBytes, p.PartitionMaxBytes)
+				return
+			}
+		}
+	}
+	p.Partition, p.FetchOffset, p.LogStartOffset = q, from, -1
+	for i := range *topics {
+		if t := &(*topics)[i]; keyOf(v, t.Topic, t.TopicID, 0) == keyOf(v, ct.Physical, ct.PhysicalID, 0) {
+			t.Partitions = append(t.Partitions, p)
+			return
+		}
+	}
+	t := kmsg.NewFetchRequestTopic()
+	t.Topic, t.TopicID = ct.Physical, ct.PhysicalID
+	t.Partitions = []kmsg.FetchRequestTopicPartition{p}
+	*topics = append(*topics, t)
+}
+
+// fetched answers each logical partition from its physical partition's
+// records: only its own batches, renumbered when the topic is dense.
+func (x *Exchange) fetched(resp *kmsg.FetchResponse, wants []*want) {
+	v := resp.GetVersion() >= 13
+	physical := map[ptKey]*kmsg.FetchResponseTopicPartition{}
+	for i := range resp.Topics {
+		t := &resp.Topics[i]
+		for j := range t.Partitions {
+			physical[keyOf(v, t.Topic, t.TopicID, t.Partitions[j].Partition)] = &t.Partitions[j]
+		}
+	}
+	added := map[ptKey]bool{}
+	for _, w := range wants {
+		if w.local {
+			continue
+		}
+		k := keyOf(v, w.topic.Physical, w.topic.PhysicalID, w.topic.Partitions[w.partition])
+		added[k] = true
+		src := physical[k]
+		if src == nil {
+			w.result.ErrorCode = kerr.UnknownServerError.Code
+			continue
+		}
+		x.c.follower.answer(w, src)
+	}
+	for i := range resp.Topics {
+		t := &resp.Topics[i]
+		t.Partitions = deleteFunc(t.Partitions, func(p *kmsg.FetchResponseTopicPartition) bool {
+			return added[keyOf(v, t.Topic, t.TopicID, p.Partition)]
+		})
+	}
+	resp.Topics = deleteFunc(resp.Topics, func(t *kmsg.FetchResponseTopic) bool { return len(t.Partitions) == 0 })
+	for _, w := range wants {
+		t := fetchTopic(resp, w.topic)
+		t.Partitions = append(t.Partitions, w.result)
+	}
+}
+
+func fetchTopic(r *kmsg.FetchResponse, ct *Topic) *kmsg.FetchResponseTopic {
+	for i := range r.Topics {
+		if t := &r.Topics[i]; t.Topic == ct.Name && t.TopicID == ct.ID {
+			return t
+		}
+	}
+	t := kmsg.NewFetchResponseTopic()
+	t.Topic, t.TopicID = ct.Name, ct.ID
+	r.Topics = append(r.Topics, t)
+	return &r.Topics[len(r.Topics)-1]
+}
+
+// filter copies the batches of data that belong to tag and start at or
+// after from, renumbered to logical offsets when dense. It stops at the
+// first batch the index has not reached yet.
+func filter(ix *offsetmap.Index, tag offsetmap.Tag, dense bool, from int64, data []byte) []byte {
+	var out []byte
+	for len(data) >= 61 {
+		n := int(int32(binary.BigEndian.Uint32(data[8:]))) + 12
+		if n < 61 || n > len(data) {
+			break // a batch cut short at the end of the response
+		}
+		raw := data[:n]
+		data = data[n:]
+		base := int64(binary.BigEndian.Uint64(raw))
+		last := base + int64(int32(binary.BigEndian.Uint32(raw[23:])))
+		if raw[16] != 2 || binary.BigEndian.Uint16(raw[21:])&0x20 != 0 || last < from {
+			continue // control batches and old formats are not the gateway's
+		}
+		logical, verdict := ix.Batch(tag, base, last)
+		if verdict == offsetmap.Unknown {
+			break
+		}
+		if verdict != offsetmap.Mine {
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(raw)+len(data))
+		}
+		at := len(out)
+		out = append(out, raw...)
+		if dense {
+			binary.BigEndian.PutUint64(out[at:], uint64(logical))
+		}
+	}
+	return out
+}
