@@ -298,3 +298,173 @@ func kafkaToolPlain(t *testing.T, mainClass string, args ...string) (string, err
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// TestConcentrationClientMatrix has every client of the matrix write and
+// read a concentrated topic of its own, all on one physical topic: each
+// reads exactly its own records, exactly once, with dense offsets.
+func TestConcentrationClientMatrix(t *testing.T) {
+	requireReal(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const physical = "conc_matrix_physical"
+	if _, err := kadm.NewClient(backingClient(t)).CreateTopic(ctx, 3, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("delete")}, physical); err != nil {
+		t.Fatal(err)
+	}
+	concentrationRule(t, "matrix", `cmx-.*`, physical)
+	for _, c := range []client{franzGo{}, saramaClient{}, javaClient, kafkajsClient, kafkaPython, librdkafkaPy, kcatClient} {
+		t.Run(c.name(), func(t *testing.T) {
+			const n = 500
+			topic := newTopic(t, single, "cmx-"+c.name(), 3)
+			c.produce(t, single.gatewayAddr(), topic, c.name(), n)
+			rs := c.consume(t, single.gatewayAddr(), topic, "group-"+topic, n)
+			checkRecords(t, rs, c.name(), n)
+			checkDense(t, rs)
+		})
+	}
+	t.Run("read_committed", func(t *testing.T) {
+		topic := newTopic(t, single, "cmx-committed", 2)
+		cl, err := kgo.NewClient(kgo.SeedBrokers(single.gatewayAddr()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		produceRecords(t, ctx, cl, topic, "committed", 50)
+		reader, err := kgo.NewClient(kgo.SeedBrokers(single.gatewayAddr()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer reader.Close()
+		rs := readTopic(t, ctx, reader, topic, 50)
+		checkRecords(t, rs, "committed", 50)
+		checkDense(t, rs)
+	})
+}
+
+// checkDense checks that each partition's offsets are 0, 1, 2, ….
+func checkDense(t *testing.T, rs []record) {
+	t.Helper()
+	by := map[int32][]int64{}
+	for _, r := range rs {
+		by[r.P] = append(by[r.P], r.O)
+	}
+	for p, offs := range by {
+		slices.Sort(offs)
+		for i, o := range offs {
+			if o != int64(i) {
+				t.Fatalf("partition %d: offsets %v are not 0, 1, 2, …", p, offs)
+			}
+		}
+	}
+}
+
+// TestConcentrationInsideVirtualCluster declares an auto-managed rule in
+// one tenant: the tenant's topics land on a physical topic of its own
+// space, created and extended by the gateway, while another tenant using
+// the same names gets ordinary topics and sees nothing of the first.
+func TestConcentrationInsideVirtualCluster(t *testing.T) {
+	a := saslNodes(t, 1)[0]
+	tenant(t, a, "red", "ann")
+	tenant(t, a, "blue", "ben")
+	apply(t, a, `{"apiVersion":"gateway/v2","kind":"ConcentrationRule","metadata":{"name":"events","vCluster":"red"},
+		"spec":{"pattern":"ev-.*","physicalTopics":{"delete":"events-store"},"autoManaged":true,"offsetCorrectness":true}}`)
+	redTok, _ := token(t, a, "red", "ann", time.Hour)
+	blueTok, _ := token(t, a, "blue", "ben", time.Hour)
+	red := plainClient(t, a.KafkaAddr(), "ann", redTok, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	blue := plainClient(t, a.KafkaAddr(), "ben", blueTok)
+	radm, badm := kadm.NewClient(red), kadm.NewClient(blue)
+	direct := kadm.NewClient(backingClient(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	create := func(adm *kadm.Client, name string, partitions int32, configs map[string]*string) kadm.CreateTopicResponse {
+		resps, err := adm.CreateTopics(ctx, partitions, -1, configs, name)
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		return resps[name]
+	}
+	if r := create(radm, "ev-a", 2, map[string]*string{"retention.ms": kadm.StringPtr("900000000")}); r.Err != nil {
+		t.Fatalf("create ev-a: %v %s", r.Err, r.ErrMessage)
+	}
+	if r := create(radm, "ev-b", 3, nil); r.Err != nil {
+		t.Fatalf("create ev-b: %v %s", r.Err, r.ErrMessage)
+	}
+	if r := create(badm, "ev-a", 1, nil); r.Err != nil { // no rule in blue: an ordinary topic
+		t.Fatalf("blue create ev-a: %v", r.Err)
+	}
+	listed, err := direct.ListTopics(ctx, "red.events-store", "red.ev-a", "blue.ev-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := listed["red.events-store"]; d.Err != nil || len(d.Partitions) != 3 {
+		t.Fatalf("the auto-managed physical topic: %+v (want 3 partitions)", d)
+	}
+	if d, ok := listed["red.ev-a"]; ok && d.Err == nil {
+		t.Fatal("red's concentrated topic exists in the backing cluster")
+	}
+	if d := listed["blue.ev-a"]; d.Err != nil {
+		t.Fatalf("blue's ordinary topic: %v", d.Err)
+	}
+	rc, err := direct.DescribeTopicConfigs(ctx, "red.events-store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := rc.On("red.events-store", nil); err != nil || configValue(c, "retention.ms") != "900000000" {
+		t.Fatalf("physical retention.ms %q (%v), want it raised to 900000000", configValue(c, "retention.ms"), err)
+	}
+
+	refusals := []struct {
+		name    string
+		configs map[string]*string
+		want    string
+	}{
+		{"ev-compact", map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, "no physical topic for it"},
+		{"ev-segment", map[string]*string{"segment.bytes": kadm.StringPtr("1048576")}, "cannot be set on a concentrated topic"},
+		{"ev-a", nil, "already exists"},
+	}
+	for _, c := range refusals {
+		r := create(radm, c.name, 1, c.configs)
+		if r.Err == nil || !strings.Contains(r.ErrMessage, c.want) {
+			t.Errorf("create %s: %v %q, want an error saying %q", c.name, r.Err, r.ErrMessage, c.want)
+		}
+	}
+
+	for p := range int32(2) {
+		for i := range 4 {
+			seq := int(p)*4 + i
+			if err := red.ProduceSync(ctx, &kgo.Record{Topic: "ev-a", Partition: p, Key: fmt.Appendf(nil, "key-%d", seq%8),
+				Value: fmt.Appendf(nil, "red-%d", seq)}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := blue.ProduceSync(ctx, &kgo.Record{Topic: "ev-a", Key: []byte("key-0"), Value: []byte("blue-0")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	rs := consumeGo(t, a.KafkaAddr(), "ev-a", "red-readers", 8, loginOpt("ann", redTok))
+	checkRecords(t, rs, "red", 8)
+	checkDense(t, rs)
+	checkRecords(t, consumeGo(t, a.KafkaAddr(), "ev-a", "blue-readers", 1, loginOpt("ben", blueTok)), "blue", 1)
+
+	names, err := badm.ListTopics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names.Has("ev-b") || names.Has("events-store") {
+		t.Fatalf("blue sees red's topics: %v", names.Names())
+	}
+	code, body := adminCall(t, a, http.MethodGet, "/gateway/v2/concentrated-topic?vcluster=red", "")
+	if code != http.StatusOK || !strings.Contains(body, `"name":"ev-b"`) || !strings.Contains(body, `"physicalTopic":"events-store"`) {
+		t.Fatalf("GET concentrated-topic?vcluster=red: %d %s", code, body)
+	}
+}
+
+// configValue returns a config's value from a described resource.
+func configValue(rc kadm.ResourceConfig, name string) string {
+	for _, c := range rc.Configs {
+		if c.Key == name {
+			return c.MaybeValue()
+		}
+	}
+	return ""
+}
