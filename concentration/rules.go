@@ -13,7 +13,7 @@ import (
 type Rule struct {
 	Name     string
 	VCluster string
-	pattern  *regexp.Regexp
+	pattern  *regexp.Regexp // anchored at both ends
 	// Physical maps a canonical cleanup policy to the physical topic's
 	// name as the rule's virtual cluster sees it.
 	Physical    map[string]string
@@ -24,8 +24,7 @@ type Rule struct {
 // Matches reports whether a logical topic name (as the virtual cluster
 // sees it) falls under the rule: the whole name must match the pattern.
 func (r *Rule) Matches(name string) bool {
-	loc := r.pattern.FindStringIndex(name)
-	return loc != nil && loc[0] == 0 && loc[1] == len(name)
+	return r.pattern.MatchString(name)
 }
 
 // rules holds the rules of one configuration generation by virtual
@@ -56,7 +55,9 @@ func compileRules(entries map[string]*resource.Resource) rules {
 		if json.Unmarshal(e.Raw, &doc) != nil {
 			continue
 		}
-		re, err := regexp.Compile(doc.Spec.Pattern)
+		// Anchored, so a shorter alternative matching a prefix does not
+		// hide a match of the whole name.
+		re, err := regexp.Compile(`^(?:` + doc.Spec.Pattern + `)$`)
 		if err != nil {
 			continue
 		}

@@ -70,8 +70,11 @@ func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (id *ID) UnmarshalText(b []byte) error {
-	n, err := base64.RawURLEncoding.Decode(id[:], b)
-	if err != nil || n != len(id) || len(b) != 22 {
+	if len(b) != 22 {
+		return fmt.Errorf("concentration: topic id %q is not 22 characters of base64url", b)
+	}
+	n, err := base64.RawURLEncoding.Strict().Decode(id[:], b)
+	if err != nil || n != len(id) {
 		return fmt.Errorf("concentration: topic id %q is not 22 characters of base64url", b)
 	}
 	return nil

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/strait-gateway/strait/backing"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -140,6 +142,23 @@ func TestConcentrationManyTopicsOnOne(t *testing.T) {
 	}
 	if n != 120 {
 		t.Fatalf("GET concentrated-topic lists %d of the 120 topics", n)
+	}
+
+	// Kafka's topic tool describes a concentrated topic like any other;
+	// its configs cannot change.
+	out, err := kafkaToolPlain(t, "org.apache.kafka.tools.TopicCommand", "--bootstrap-server", single.gatewayAddr(), "--describe", "--topic", topics[0])
+	if err != nil || !strings.Contains(out, "PartitionCount: 2") || !strings.Contains(out, "cleanup.policy=delete") {
+		t.Fatalf("kafka-topics --describe %s: %v\n%s", topics[0], err, out)
+	}
+	altered, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "retention.ms", Value: kadm.StringPtr("1000")}}, topics[0])
+	if err == nil {
+		var r kadm.AlterConfigsResponse
+		if r, err = altered.On(topics[0], nil); err == nil {
+			err = r.Err
+		}
+	}
+	if !errors.Is(err, kerr.InvalidConfig) {
+		t.Fatalf("altering a concentrated topic's configs: %v, want INVALID_CONFIG", err)
 	}
 
 	// A deleted topic created again starts empty.
