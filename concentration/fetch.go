@@ -13,7 +13,12 @@ import (
 type want struct {
 	topic     *Topic
 	partition int32
+	offset    int64 // the logical offset asked for
 	from      int64 // physical offset its records start at
+	// beyond is set when the offset was past the end of the index: the
+	// index may only be behind the log (a node just started), so whether
+	// the offset is out of range is decided when the answer comes.
+	beyond bool
 	result    kmsg.FetchResponseTopicPartition
 	local     bool // answered without the broker (result holds an error)
 }
@@ -33,13 +38,13 @@ func (x *Exchange) fetch(r *kmsg.FetchRequest) {
 			continue
 		}
 		for _, p := range t.Partitions {
-			w := &want{topic: ct, partition: p.Partition}
+			w := &want{topic: ct, partition: p.Partition, offset: p.FetchOffset}
 			w.result = kmsg.NewFetchResponseTopicPartition()
 			w.result.Partition = p.Partition
 			wants = append(wants, w)
 			ix, code := x.c.follower.index(ct, p.Partition)
 			if code == 0 {
-				w.from, code = seek(ix, ct, p.Partition, p.FetchOffset)
+				w.from, w.beyond, code = seek(ix, ct, p.Partition, p.FetchOffset)
 			}
 			if code != 0 {
 				w.result.ErrorCode, w.local = code, true
@@ -59,16 +64,20 @@ func (x *Exchange) fetch(r *kmsg.FetchRequest) {
 	}
 }
 
-// seek returns the physical offset a logical partition's fetch starts at.
-func seek(ix *offsetmap.Index, ct *Topic, p int32, offset int64) (int64, int16) {
+// seek returns the physical offset a logical partition's fetch starts at;
+// beyond when the offset is past the index's end for now.
+func seek(ix *offsetmap.Index, ct *Topic, p int32, offset int64) (from int64, beyond bool, code int16) {
 	if !ct.Dense {
-		return offset, 0
+		return offset, false, 0
 	}
 	phys, err := ix.Seek(ct.Tag(p), offset)
-	if err != nil {
-		return 0, kerr.OffsetOutOfRange.Code
+	switch {
+	case err == nil:
+		return phys, false, 0
+	case offset > ix.End(ct.Tag(p)):
+		return ix.Watermark(), true, 0
 	}
-	return phys, 0
+	return 0, false, kerr.OffsetOutOfRange.Code
 }
 
 // addFetch asks for a physical partition from offset from, or lowers the

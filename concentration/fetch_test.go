@@ -166,104 +166,113 @@ func TestFetchExchange(t *testing.T) {
 	a0, a1 := offsetmap.Tag{Topic: idA, Partition: 0}, offsetmap.Tag{Topic: idA, Partition: 1}
 	log := []stretch{{97, 2, a1, false}, {99, 3, a0, false}, {102, 2, a1, false}}
 	bs := physLog(t, log)
-	for _, v := range []int16{12, 13} {
-		t.Run("v"+strconv.Itoa(int(v)), func(t *testing.T) {
-			key := func(name string, id ID) string {
-				if v >= 13 {
-					return id.String()
+	for _, c := range []struct {
+		behindBy   int64 // the physical high watermark of partition 1, whose index is empty
+		outOfRange int16
+	}{{0, kerr.OffsetOutOfRange.Code}, {5, 0}} {
+		behindBy, outOfRange := c.behindBy, c.outOfRange
+		for _, v := range []int16{12, 13} {
+			t.Run("v"+strconv.Itoa(int(v))+"/behind-"+strconv.Itoa(int(behindBy)), func(t *testing.T) {
+				key := func(name string, id ID) string {
+					if v >= 13 {
+						return id.String()
+					}
+					return name
 				}
-				return name
-			}
-			fx := newFixture(t)
-			for _, w := range log {
-				for off := w.base; off < w.base+int64(w.n); off++ {
-					fx.phys0.Append(off, w.tag)
+				fx := newFixture(t)
+				for _, w := range log {
+					for off := w.base; off < w.base+int64(w.n); off++ {
+						fx.phys0.Append(off, w.tag)
+					}
 				}
-			}
-			r := kmsg.NewPtrFetchRequest()
-			r.SetVersion(v)
-			r.SessionID, r.SessionEpoch = 5, 3
-			r.ForgottenTopics = []kmsg.FetchRequestForgottenTopic{{Topic: "gone"}}
-			r.Topics = []kmsg.FetchRequestTopic{
-				fetchRequestTopic(v, "plain", idPlain, map[int32]int64{0: 40}),
-				// a/0 from logical 1 (physical 100), a/1 from 0 (97),
-				// a/2 beyond its end.
-				fetchRequestTopic(v, "a", idA, map[int32]int64{0: 1, 1: 0, 2: 99}),
-			}
-			x, err := fx.x.c.Request(t.Context(), r, nil)
-			if err != nil || x == nil {
-				t.Fatalf("Request: %v, %v", x, err)
-			}
-			if r.SessionID != 0 || r.SessionEpoch != -1 || r.ForgottenTopics != nil {
-				t.Errorf("session left on: id %d epoch %d forgotten %v", r.SessionID, r.SessionEpoch, r.ForgottenTopics)
-			}
-			got := map[string]map[int32]kmsg.FetchRequestTopicPartition{}
-			for _, rt := range r.Topics {
-				k := rt.Topic
-				if v >= 13 {
-					k = ID(rt.TopicID).String()
+				r := kmsg.NewPtrFetchRequest()
+				r.SetVersion(v)
+				r.SessionID, r.SessionEpoch = 5, 3
+				r.ForgottenTopics = []kmsg.FetchRequestForgottenTopic{{Topic: "gone"}}
+				r.Topics = []kmsg.FetchRequestTopic{
+					fetchRequestTopic(v, "plain", idPlain, map[int32]int64{0: 40}),
+					// a/0 from logical 1 (physical 100), a/1 from 0 (97),
+					// a/2 beyond its end.
+					fetchRequestTopic(v, "a", idA, map[int32]int64{0: 1, 1: 0, 2: 99}),
 				}
-				if got[k] != nil {
-					t.Errorf("topic %s named twice", k)
+				x, err := fx.x.c.Request(t.Context(), r, nil)
+				if err != nil || x == nil {
+					t.Fatalf("Request: %v, %v", x, err)
 				}
-				got[k] = map[int32]kmsg.FetchRequestTopicPartition{}
-				for _, p := range rt.Partitions {
-					got[k][p.Partition] = p
+				if r.SessionID != 0 || r.SessionEpoch != -1 || r.ForgottenTopics != nil {
+					t.Errorf("session left on: id %d epoch %d forgotten %v", r.SessionID, r.SessionEpoch, r.ForgottenTopics)
 				}
-			}
-			if len(got) != 2 || len(got[key("plain", idPlain)]) != 1 || len(got[key("phys", idPhys)]) != 1 {
-				t.Fatalf("translated request: %v", got)
-			}
-			if p := got[key("plain", idPlain)][0]; p.FetchOffset != 40 {
-				t.Errorf("plain partition changed: %+v", p)
-			}
-			if p := got[key("phys", idPhys)][0]; p.FetchOffset != 97 || p.PartitionMaxBytes != 1001 {
-				t.Errorf("physical partition at %d max %d, want 97 1001", p.FetchOffset, p.PartitionMaxBytes)
-			}
+				got := map[string]map[int32]kmsg.FetchRequestTopicPartition{}
+				for _, rt := range r.Topics {
+					k := rt.Topic
+					if v >= 13 {
+						k = ID(rt.TopicID).String()
+					}
+					if got[k] != nil {
+						t.Errorf("topic %s named twice", k)
+					}
+					got[k] = map[int32]kmsg.FetchRequestTopicPartition{}
+					for _, p := range rt.Partitions {
+						got[k][p.Partition] = p
+					}
+				}
+				// a/2 lives on physical partition 1, read from its index's
+				// watermark (0): whether 99 is out of range is decided on
+				// the answer.
+				if len(got) != 2 || len(got[key("plain", idPlain)]) != 1 || len(got[key("phys", idPhys)]) != 2 || got[key("phys", idPhys)][1].FetchOffset != 0 {
+					t.Fatalf("translated request: %v", got)
+				}
+				if p := got[key("plain", idPlain)][0]; p.FetchOffset != 40 {
+					t.Errorf("plain partition changed: %+v", p)
+				}
+				if p := got[key("phys", idPhys)][0]; p.FetchOffset != 97 || p.PartitionMaxBytes != 1001 {
+					t.Errorf("physical partition at %d max %d, want 97 1001", p.FetchOffset, p.PartitionMaxBytes)
+				}
 
-			resp := kmsg.NewPtrFetchResponse()
-			resp.SetVersion(v)
-			plain := kmsg.NewFetchResponseTopic()
-			plain.Topic, plain.TopicID = names(v, "plain", idPlain)
-			plain.Partitions = []kmsg.FetchResponseTopicPartition{{Partition: 0, HighWatermark: 41}}
-			phys := kmsg.NewFetchResponseTopic()
-			phys.Topic, phys.TopicID = names(v, "phys", idPhys)
-			phys.Partitions = []kmsg.FetchResponseTopicPartition{{Partition: 0, HighWatermark: 104, LastStableOffset: 104,
-				RecordBatches: bytes.Join(bs, nil)}}
-			resp.Topics = []kmsg.FetchResponseTopic{plain, phys}
-			if err := x.Response(resp, nil); err != nil {
-				t.Fatal(err)
-			}
-			answers := map[string]map[int32]kmsg.FetchResponseTopicPartition{}
-			for _, rt := range resp.Topics {
-				k := rt.Topic
-				if v >= 13 {
-					k = ID(rt.TopicID).String()
+				resp := kmsg.NewPtrFetchResponse()
+				resp.SetVersion(v)
+				plain := kmsg.NewFetchResponseTopic()
+				plain.Topic, plain.TopicID = names(v, "plain", idPlain)
+				plain.Partitions = []kmsg.FetchResponseTopicPartition{{Partition: 0, HighWatermark: 41}}
+				phys := kmsg.NewFetchResponseTopic()
+				phys.Topic, phys.TopicID = names(v, "phys", idPhys)
+				phys.Partitions = []kmsg.FetchResponseTopicPartition{{Partition: 0, HighWatermark: 104, LastStableOffset: 104,
+					RecordBatches: bytes.Join(bs, nil)}, {Partition: 1, HighWatermark: behindBy}}
+				resp.Topics = []kmsg.FetchResponseTopic{plain, phys}
+				if err := x.Response(resp, nil); err != nil {
+					t.Fatal(err)
 				}
-				answers[k] = map[int32]kmsg.FetchResponseTopicPartition{}
-				for _, p := range rt.Partitions {
-					answers[k][p.Partition] = p
+				answers := map[string]map[int32]kmsg.FetchResponseTopicPartition{}
+				for _, rt := range resp.Topics {
+					k := rt.Topic
+					if v >= 13 {
+						k = ID(rt.TopicID).String()
+					}
+					answers[k] = map[int32]kmsg.FetchResponseTopicPartition{}
+					for _, p := range rt.Partitions {
+						answers[k][p.Partition] = p
+					}
 				}
-			}
-			if len(answers) != 2 || answers[key("plain", idPlain)][0].HighWatermark != 41 {
-				t.Fatalf("response topics: %v", answers)
-			}
-			as := answers[key("a", idA)]
-			for p, w := range map[int32]struct {
-				code int16
-				hw   int64
-				data []byte
-			}{
-				0: {0, 3, withBase(bs[1], 0)},
-				1: {0, 4, bytes.Join([][]byte{withBase(bs[0], 0), withBase(bs[2], 2)}, nil)},
-				2: {kerr.OffsetOutOfRange.Code, 0, nil},
-			} {
-				g, ok := as[p]
-				if !ok || g.ErrorCode != w.code || !bytes.Equal(g.RecordBatches, w.data) || (w.code == 0 && (g.HighWatermark != w.hw || g.LastStableOffset != w.hw)) {
-					t.Errorf("a/%d: error %d high watermark %d stable %d, %d bytes; want error %d watermark %d, %d bytes",
-						p, g.ErrorCode, g.HighWatermark, g.LastStableOffset, len(g.RecordBatches), w.code, w.hw, len(w.data))
+				if len(answers) != 2 || answers[key("plain", idPlain)][0].HighWatermark != 41 {
+					t.Fatalf("response topics: %v", answers)
 				}
-			}
-		})
+				as := answers[key("a", idA)]
+				for p, w := range map[int32]struct {
+					code int16
+					hw   int64
+					data []byte
+				}{
+					0: {0, 3, withBase(bs[1], 0)},
+					1: {0, 4, bytes.Join([][]byte{withBase(bs[0], 0), withBase(bs[2], 2)}, nil)},
+					2: {outOfRange, 99, nil}, // behind: no records, no error, the end where the client is
+				} {
+					g, ok := as[p]
+					if !ok || g.ErrorCode != w.code || !bytes.Equal(g.RecordBatches, w.data) || (w.code == 0 && (g.HighWatermark != w.hw || g.LastStableOffset != w.hw)) {
+						t.Errorf("a/%d: error %d high watermark %d stable %d, %d bytes; want error %d watermark %d, %d bytes",
+							p, g.ErrorCode, g.HighWatermark, g.LastStableOffset, len(g.RecordBatches), w.code, w.hw, len(w.data))
+					}
+				}
+			})
+		}
 	}
 }

@@ -385,6 +385,21 @@ func (f *follower) answer(w *want, src *kmsg.FetchResponseTopicPartition) {
 		return
 	}
 	tag := w.topic.Tag(w.partition)
+	if w.beyond {
+		phys, err := ix.Seek(tag, w.offset)
+		switch {
+		case err == nil:
+			w.from = phys // the index caught up meanwhile
+		case ix.Watermark() >= src.HighWatermark:
+			r.ErrorCode = kerr.OffsetOutOfRange.Code // past the end of the whole log
+			return
+		default:
+			// The index is still behind the log: no records yet and no
+			// error, so the client asks again rather than resetting.
+			r.HighWatermark, r.LastStableOffset, r.LogStartOffset = w.offset, w.offset, ix.Start(tag)
+			return
+		}
+	}
 	if w.topic.Dense {
 		r.HighWatermark = ix.Logical(tag, src.HighWatermark)
 		if src.LastStableOffset >= 0 {
