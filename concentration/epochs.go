@@ -97,7 +97,7 @@ func (x *Exchange) epochsAnswered(resp *kmsg.OffsetForLeaderEpochResponse, extra
 		if a.part == 0 {
 			added[k] = true
 		}
-		got := findEpoch(parts[a.part], k)
+		got := epochShape.find(parts[a.part].Topics, k)
 		if got == nil {
 			a.result.ErrorCode = kerr.UnknownServerError.Code
 			continue
@@ -110,39 +110,14 @@ func (x *Exchange) epochsAnswered(resp *kmsg.OffsetForLeaderEpochResponse, extra
 			a.result.EndOffset = ix.Logical(a.topic.Tag(a.partition), got.EndOffset)
 		}
 	}
-	for i := range resp.Topics {
-		t := &resp.Topics[i]
-		t.Partitions = deleteFunc(t.Partitions, func(p *kmsg.OffsetForLeaderEpochResponseTopicPartition) bool {
-			return added[ptKey{t.Topic, p.Partition}]
-		})
-	}
-	resp.Topics = deleteFunc(resp.Topics, func(t *kmsg.OffsetForLeaderEpochResponseTopic) bool { return len(t.Partitions) == 0 })
+	resp.Topics = epochShape.drop(resp.Topics, added)
 	for _, a := range asks {
-		t := epochTopic(resp, a.topic.Name)
-		t.Partitions = append(t.Partitions, a.result)
+		name := a.topic.Name
+		epochShape.add(&resp.Topics, func(t *kmsg.OffsetForLeaderEpochResponseTopic) bool { return t.Topic == name },
+			func() kmsg.OffsetForLeaderEpochResponseTopic {
+				t := kmsg.NewOffsetForLeaderEpochResponseTopic()
+				t.Topic = name
+				return t
+			}, a.result)
 	}
-}
-
-func findEpoch(r *kmsg.OffsetForLeaderEpochResponse, k ptKey) *kmsg.OffsetForLeaderEpochResponseTopicPartition {
-	for i := range r.Topics {
-		t := &r.Topics[i]
-		for j := range t.Partitions {
-			if t.Topic == k.topic && t.Partitions[j].Partition == k.partition {
-				return &t.Partitions[j]
-			}
-		}
-	}
-	return nil
-}
-
-func epochTopic(r *kmsg.OffsetForLeaderEpochResponse, name string) *kmsg.OffsetForLeaderEpochResponseTopic {
-	for i := range r.Topics {
-		if r.Topics[i].Topic == name {
-			return &r.Topics[i]
-		}
-	}
-	t := kmsg.NewOffsetForLeaderEpochResponseTopic()
-	t.Topic = name
-	r.Topics = append(r.Topics, t)
-	return &r.Topics[len(r.Topics)-1]
 }

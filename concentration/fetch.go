@@ -19,8 +19,8 @@ type want struct {
 	// index may only be behind the log (a node just started), so whether
 	// the offset is out of range is decided when the answer comes.
 	beyond bool
-	result    kmsg.FetchResponseTopicPartition
-	local     bool // answered without the broker (result holds an error)
+	result kmsg.FetchResponseTopicPartition
+	local  bool // answered without the broker (result holds an error)
 }
 
 // fetch asks for the physical partitions behind the concentrated ones.
@@ -133,29 +133,17 @@ func (x *Exchange) fetched(resp *kmsg.FetchResponse, wants []*want) {
 		}
 		x.c.follower.answer(w, src)
 	}
-	for i := range resp.Topics {
-		t := &resp.Topics[i]
-		t.Partitions = deleteFunc(t.Partitions, func(p *kmsg.FetchResponseTopicPartition) bool {
-			return added[keyOf(v, t.Topic, t.TopicID, p.Partition)]
-		})
-	}
-	resp.Topics = deleteFunc(resp.Topics, func(t *kmsg.FetchResponseTopic) bool { return len(t.Partitions) == 0 })
+	sh := fetchShape(v)
+	resp.Topics = sh.drop(resp.Topics, added)
 	for _, w := range wants {
-		t := fetchTopic(resp, w.topic)
-		t.Partitions = append(t.Partitions, w.result)
+		ct := w.topic
+		sh.add(&resp.Topics, func(t *kmsg.FetchResponseTopic) bool { return t.Topic == ct.Name && t.TopicID == ct.ID },
+			func() kmsg.FetchResponseTopic {
+				t := kmsg.NewFetchResponseTopic()
+				t.Topic, t.TopicID = ct.Name, ct.ID
+				return t
+			}, w.result)
 	}
-}
-
-func fetchTopic(r *kmsg.FetchResponse, ct *Topic) *kmsg.FetchResponseTopic {
-	for i := range r.Topics {
-		if t := &r.Topics[i]; t.Topic == ct.Name && t.TopicID == ct.ID {
-			return t
-		}
-	}
-	t := kmsg.NewFetchResponseTopic()
-	t.Topic, t.TopicID = ct.Name, ct.ID
-	r.Topics = append(r.Topics, t)
-	return &r.Topics[len(r.Topics)-1]
 }
 
 // filter copies the batches of data that belong to tag and start at or

@@ -103,7 +103,7 @@ func (x *Exchange) listed(resp *kmsg.ListOffsetsResponse, extra []kmsg.Response,
 		if l.part == 0 {
 			added[k] = true
 		}
-		got := findListed(parts[l.part], k)
+		got := listedShape.find(parts[l.part].Topics, k)
 		if got == nil {
 			l.result.ErrorCode = kerr.UnknownServerError.Code
 			continue
@@ -126,39 +126,14 @@ func (x *Exchange) listed(resp *kmsg.ListOffsetsResponse, extra []kmsg.Response,
 		}
 		l.result.LeaderEpoch = -1 // the physical record's epoch says nothing of the logical one
 	}
-	for i := range resp.Topics {
-		t := &resp.Topics[i]
-		t.Partitions = deleteFunc(t.Partitions, func(p *kmsg.ListOffsetsResponseTopicPartition) bool {
-			return added[ptKey{t.Topic, p.Partition}]
-		})
-	}
-	resp.Topics = deleteFunc(resp.Topics, func(t *kmsg.ListOffsetsResponseTopic) bool { return len(t.Partitions) == 0 })
+	resp.Topics = listedShape.drop(resp.Topics, added)
 	for _, l := range lookups {
-		t := listedTopic(resp, l.topic.Name)
-		t.Partitions = append(t.Partitions, l.result)
+		name := l.topic.Name
+		listedShape.add(&resp.Topics, func(t *kmsg.ListOffsetsResponseTopic) bool { return t.Topic == name },
+			func() kmsg.ListOffsetsResponseTopic {
+				t := kmsg.NewListOffsetsResponseTopic()
+				t.Topic = name
+				return t
+			}, l.result)
 	}
-}
-
-func findListed(r *kmsg.ListOffsetsResponse, k ptKey) *kmsg.ListOffsetsResponseTopicPartition {
-	for i := range r.Topics {
-		t := &r.Topics[i]
-		for j := range t.Partitions {
-			if t.Topic == k.topic && t.Partitions[j].Partition == k.partition {
-				return &t.Partitions[j]
-			}
-		}
-	}
-	return nil
-}
-
-func listedTopic(r *kmsg.ListOffsetsResponse, name string) *kmsg.ListOffsetsResponseTopic {
-	for i := range r.Topics {
-		if r.Topics[i].Topic == name {
-			return &r.Topics[i]
-		}
-	}
-	t := kmsg.NewListOffsetsResponseTopic()
-	t.Topic = name
-	r.Topics = append(r.Topics, t)
-	return &r.Topics[len(r.Topics)-1]
 }

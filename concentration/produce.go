@@ -191,7 +191,7 @@ func (x *Exchange) produced(resp *kmsg.ProduceResponse, extra []kmsg.Response, r
 		if rt.part == 0 {
 			added[k] = true
 		}
-		got := findProduced(parts[rt.part], v, k)
+		got := produceShape(v).find(parts[rt.part].Topics, k)
 		if got == nil {
 			rt.result.ErrorCode = kerr.UnknownServerError.Code
 			continue
@@ -205,52 +205,16 @@ func (x *Exchange) produced(resp *kmsg.ProduceResponse, extra []kmsg.Response, r
 		}
 	}
 	// Drop the physical answers the gateway caused, then add the logical.
-	for i := range resp.Topics {
-		t := &resp.Topics[i]
-		t.Partitions = deleteFunc(t.Partitions, func(p *kmsg.ProduceResponseTopicPartition) bool {
-			return added[keyOf(v, t.Topic, t.TopicID, p.Partition)]
-		})
-	}
-	resp.Topics = deleteFunc(resp.Topics, func(t *kmsg.ProduceResponseTopic) bool { return len(t.Partitions) == 0 })
+	sh := produceShape(v)
+	resp.Topics = sh.drop(resp.Topics, added)
 	for _, rt := range routes {
-		t := findTopic(resp, rt.topic)
-		t.Partitions = append(t.Partitions, rt.result)
+		ct := rt.topic
+		sh.add(&resp.Topics, func(t *kmsg.ProduceResponseTopic) bool { return t.Topic == ct.Name && t.TopicID == ct.ID },
+			func() kmsg.ProduceResponseTopic {
+				t := kmsg.NewProduceResponseTopic()
+				t.Topic, t.TopicID = ct.Name, ct.ID
+				return t
+			}, rt.result)
 	}
 	return nil
-}
-
-func findProduced(r *kmsg.ProduceResponse, v bool, k ptKey) *kmsg.ProduceResponseTopicPartition {
-	for i := range r.Topics {
-		t := &r.Topics[i]
-		for j := range t.Partitions {
-			if keyOf(v, t.Topic, t.TopicID, t.Partitions[j].Partition) == k {
-				return &t.Partitions[j]
-			}
-		}
-	}
-	return nil
-}
-
-func findTopic(r *kmsg.ProduceResponse, ct *Topic) *kmsg.ProduceResponseTopic {
-	for i := range r.Topics {
-		if t := &r.Topics[i]; t.Topic == ct.Name && t.TopicID == ct.ID {
-			return t
-		}
-	}
-	t := kmsg.NewProduceResponseTopic()
-	t.Topic, t.TopicID = ct.Name, ct.ID
-	r.Topics = append(r.Topics, t)
-	return &r.Topics[len(r.Topics)-1]
-}
-
-// deleteFunc removes, in place, the elements drop accepts.
-func deleteFunc[E any](s []E, drop func(*E) bool) []E {
-	kept := s[:0]
-	for i := range s {
-		if !drop(&s[i]) {
-			kept = append(kept, s[i])
-		}
-	}
-	clear(s[len(kept):])
-	return kept
 }
