@@ -30,10 +30,14 @@ type want struct {
 func (x *Exchange) fetch(r *kmsg.FetchRequest) {
 	v := r.GetVersion() >= 13 // topics by id
 	var wants []*want
+	own := map[ptKey]bool{} // partitions the client reads itself
 	kept := make([]kmsg.FetchRequestTopic, 0, len(r.Topics))
 	for _, t := range r.Topics {
 		ct := x.view.topic(&t.Topic, t.TopicID)
 		if ct == nil {
+			for _, p := range t.Partitions {
+				own[keyOf(v, t.Topic, t.TopicID, p.Partition)] = true
+			}
 			kept = append(kept, t)
 			continue
 		}
@@ -59,7 +63,7 @@ func (x *Exchange) fetch(r *kmsg.FetchRequest) {
 	r.Topics = kept
 	r.SessionID, r.SessionEpoch, r.ForgottenTopics = 0, -1, nil
 	x.respond = func(resp kmsg.Response, _ []kmsg.Response) error {
-		x.fetched(resp.(*kmsg.FetchResponse), wants)
+		x.fetched(resp.(*kmsg.FetchResponse), wants, own)
 		return nil
 	}
 }
@@ -110,7 +114,7 @@ func addFetch(topics *[]kmsg.FetchRequestTopic, v bool, ct *Topic, q int32, from
 
 // fetched answers each logical partition from its physical partition's
 // records: only its own batches, renumbered when the topic is dense.
-func (x *Exchange) fetched(resp *kmsg.FetchResponse, wants []*want) {
+func (x *Exchange) fetched(resp *kmsg.FetchResponse, wants []*want, own map[ptKey]bool) {
 	v := resp.GetVersion() >= 13
 	physical := map[ptKey]*kmsg.FetchResponseTopicPartition{}
 	for i := range resp.Topics {
@@ -119,22 +123,32 @@ func (x *Exchange) fetched(resp *kmsg.FetchResponse, wants []*want) {
 			physical[keyOf(v, t.Topic, t.TopicID, t.Partitions[j].Partition)] = &t.Partitions[j]
 		}
 	}
-	added := map[ptKey]bool{}
+	added := map[ptKey]int{} // how many logical partitions read each physical one
+	for _, w := range wants {
+		if !w.local {
+			added[keyOf(v, w.topic.Physical, w.topic.PhysicalID, w.topic.Partitions[w.partition])]++
+		}
+	}
 	for _, w := range wants {
 		if w.local {
 			continue
 		}
 		k := keyOf(v, w.topic.Physical, w.topic.PhysicalID, w.topic.Partitions[w.partition])
-		added[k] = true
 		src := physical[k]
 		if src == nil {
 			w.result.ErrorCode = kerr.UnknownServerError.Code
 			continue
 		}
-		x.c.follower.answer(w, src)
+		// Alone on its physical partition, a logical one is filtered in
+		// place; shared, each gets a copy of its batches.
+		x.c.follower.answer(w, src, added[k] == 1 && !own[k])
+	}
+	drop := map[ptKey]bool{}
+	for k := range added {
+		drop[k] = !own[k]
 	}
 	sh := fetchShape(v)
-	resp.Topics = sh.drop(resp.Topics, added)
+	resp.Topics = sh.drop(resp.Topics, drop)
 	for _, w := range wants {
 		ct := w.topic
 		sh.add(&resp.Topics, func(t *kmsg.FetchResponseTopic) bool { return t.Topic == ct.Name && t.TopicID == ct.ID },
@@ -146,11 +160,12 @@ func (x *Exchange) fetched(resp *kmsg.FetchResponse, wants []*want) {
 	}
 }
 
-// filter copies the batches of data that belong to tag and start at or
-// after from, renumbered to logical offsets when dense. It stops at the
-// first batch the index has not reached yet.
-func filter(ix *offsetmap.Index, tag offsetmap.Tag, dense bool, from int64, data []byte) []byte {
-	var out []byte
+// filter appends to dst the batches of data that belong to tag and start
+// at or after from, renumbered to logical offsets when dense, and returns
+// it. It stops at the first batch the index has not reached yet. dst may
+// be data[:0]: batches only ever move towards the start, so the partition's
+// records are filtered in place, without a copy of the whole response.
+func filter(ix *offsetmap.Index, tag offsetmap.Tag, dense bool, from int64, data, dst []byte) []byte {
 	for len(data) >= 61 {
 		n := int(int32(binary.BigEndian.Uint32(data[8:]))) + 12
 		if n < 61 || n > len(data) {
@@ -170,14 +185,11 @@ func filter(ix *offsetmap.Index, tag offsetmap.Tag, dense bool, from int64, data
 		if verdict != offsetmap.Mine {
 			continue
 		}
-		if out == nil {
-			out = make([]byte, 0, len(raw)+len(data))
-		}
-		at := len(out)
-		out = append(out, raw...)
+		at := len(dst)
+		dst = append(dst, raw...)
 		if dense {
-			binary.BigEndian.PutUint64(out[at:], uint64(logical))
+			binary.BigEndian.PutUint64(dst[at:], uint64(logical))
 		}
 	}
-	return out
+	return dst
 }

@@ -99,9 +99,14 @@ func TestFilter(t *testing.T) {
 		{"short garbage", indexOf(true, log, 12), a0, true, 0, []byte{1, 2, 3}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := filter(tc.ix, tc.tag, tc.dense, tc.from, tc.data)
-			if want := bytes.Join(tc.want, nil); !bytes.Equal(got, want) {
+			want := bytes.Join(tc.want, nil)
+			if got := filter(tc.ix, tc.tag, tc.dense, tc.from, tc.data, nil); !bytes.Equal(got, want) {
 				t.Errorf("filter gave %d bytes, want %d", len(got), len(want))
+			}
+			// In place, over a copy of the data: the same answer.
+			data := bytes.Clone(tc.data)
+			if got := filter(tc.ix, tc.tag, tc.dense, tc.from, data, data[:0]); !bytes.Equal(got, want) {
+				t.Errorf("filter in place gave %d bytes, want %d", len(got), len(want))
 			}
 		})
 	}
@@ -133,7 +138,7 @@ func FuzzFilter(f *testing.F) {
 	f.Add([]byte{}, false, int64(-1))
 	f.Fuzz(func(t *testing.T, data []byte, dense bool, from int64) {
 		ix := indexOf(dense, log, 8)
-		out := filter(ix, a0, dense, from, data)
+		out := filter(ix, a0, dense, from, data, nil)
 		in := splitBatches(data)
 		i := 0
 		for _, b := range splitBatches(out) {

@@ -371,8 +371,10 @@ func (f *follower) logicalStart(ct *Topic, p int32, phys int64) int64 {
 	return ix.Start(ct.Tag(p))
 }
 
-// answer fills a logical partition's Fetch answer from its physical one.
-func (f *follower) answer(w *want, src *kmsg.FetchResponseTopicPartition) {
+// answer fills a logical partition's Fetch answer from its physical one;
+// alone, it may take the physical partition's records over (filter them in
+// place).
+func (f *follower) answer(w *want, src *kmsg.FetchResponseTopicPartition, alone bool) {
 	r := &w.result
 	r.ErrorCode, r.PreferredReadReplica = src.ErrorCode, -1
 	r.HighWatermark, r.LastStableOffset, r.LogStartOffset = src.HighWatermark, src.LastStableOffset, src.LogStartOffset
@@ -407,7 +409,11 @@ func (f *follower) answer(w *want, src *kmsg.FetchResponseTopicPartition) {
 		}
 		r.LogStartOffset = ix.Start(tag)
 	}
-	r.RecordBatches = filter(ix, tag, w.topic.Dense, w.from, src.RecordBatches)
+	var dst []byte
+	if alone {
+		dst = src.RecordBatches[:0]
+	}
+	r.RecordBatches = filter(ix, tag, w.topic.Dense, w.from, src.RecordBatches, dst)
 }
 
 // close stops following.
