@@ -5,8 +5,9 @@
 // fast a config change made on one node reaches another, and how long a
 // node takes to load a large config topic, and what the audit log costs
 // the produce path (audit.go) and what record encryption costs it
-// (encryption.go). Run it with `make bench`; -only data,
-// plugins, audit, encryption or state runs one part.
+// (encryption.go), and what topic concentration costs a consumer and a
+// restarting node (concentration.go). Run it with `make bench`; -only data,
+// plugins, audit, encryption, concentration or state runs one part.
 package main
 
 import (
@@ -34,13 +35,13 @@ func main() {
 		size      = flag.Int("size", 1024, "record size in bytes")
 		rate      = flag.Int("rate", 5000, "records per second in the latency run")
 		latencyD  = flag.Duration("latency-duration", 5*time.Second, "length of each latency run")
-		only      = flag.String("only", "", "run only one part: data (produce/consume through the gateway), plugins (record-changing interceptors against passthrough), audit (produce with and without the audit log), encryption (passthrough against EncryptPlugin and DecryptPlugin) or state (config propagation and rebuild)")
+		only      = flag.String("only", "", "run only one part: data (produce/consume through the gateway), plugins (record-changing interceptors against passthrough), audit (produce with and without the audit log), encryption (passthrough against EncryptPlugin and DecryptPlugin), concentration (fetch of a concentrated topic against a plain one, offset index memory and rebuild) or state (config propagation and rebuild)")
 		changes   = flag.Int("state-changes", 300, "config changes timed in the propagation run")
 		resources = flag.Int("state-resources", 10000, "resources in the config topic of the rebuild run")
 	)
 	flag.Parse()
-	if *only != "" && *only != "data" && *only != "plugins" && *only != "audit" && *only != "encryption" && *only != "state" {
-		fmt.Fprintf(os.Stderr, "bench: -only %q: expect data, plugins, audit, encryption or state\n", *only)
+	if *only != "" && *only != "data" && *only != "plugins" && *only != "audit" && *only != "encryption" && *only != "concentration" && *only != "state" {
+		fmt.Fprintf(os.Stderr, "bench: -only %q: expect data, plugins, audit, encryption, concentration or state\n", *only)
 		os.Exit(2)
 	}
 	if err := run(*bootstrap, *binary, *only, *rounds, *records, *size, *rate, *latencyD, *changes, *resources); err != nil {
@@ -90,6 +91,11 @@ func run(bootstrap, binary, only string, rounds, records, size, rate int, latenc
 	}
 	if only == "" || only == "encryption" {
 		if err := encryptionBench(binary, bootstrap, rounds, records, size, rate, latencyD); err != nil {
+			return err
+		}
+	}
+	if only == "" || only == "concentration" {
+		if err := concentrationBench(binary, bootstrap, rounds, records, size); err != nil {
 			return err
 		}
 	}

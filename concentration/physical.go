@@ -12,6 +12,11 @@ import (
 	"go.uber.org/zap"
 )
 
+// physicalMaxMessageBytes is the max.message.bytes of physical topics the
+// gateway creates: room for 1 MiB producer batches of records as small as
+// 60 bytes once tagged.
+const physicalMaxMessageBytes = "2097152"
+
 // preparePhysical checks the physical topic a new concentrated topic
 // would live on: it must exist with the slot's cleanup policy, enough
 // retention and, for an auto-managed rule, it is created or extended
@@ -33,7 +38,9 @@ func (c *Concentrator) preparePhysical(ctx context.Context, rule *Rule, name, ph
 	case !exists && validateOnly:
 		return kadm.TopicDetail{Partitions: make(kadm.PartitionDetails, n)}, nil
 	case !exists:
-		want := map[string]*string{"cleanup.policy": kadm.StringPtr(policy)}
+		// The tags add some 60 bytes to every record, so a producer's
+		// batch at the usual 1 MiB limit would no longer fit.
+		want := map[string]*string{"cleanup.policy": kadm.StringPtr(policy), "max.message.bytes": kadm.StringPtr(physicalMaxMessageBytes)}
 		for _, k := range []string{"retention.ms", "retention.bytes"} {
 			if v, ok := configs[k]; ok {
 				want[k] = kadm.StringPtr(v)

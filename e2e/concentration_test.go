@@ -382,12 +382,12 @@ func checkDense(t *testing.T, rs []record) {
 // the same names gets ordinary topics and sees nothing of the first.
 func TestConcentrationInsideVirtualCluster(t *testing.T) {
 	a := saslNodes(t, 1)[0]
-	tenant(t, a, "red", "ann")
-	tenant(t, a, "blue", "ben")
-	apply(t, a, `{"apiVersion":"gateway/v2","kind":"ConcentrationRule","metadata":{"name":"events","vCluster":"red"},
+	tenant(t, a, "cred", "ann")
+	tenant(t, a, "cblue", "ben")
+	apply(t, a, `{"apiVersion":"gateway/v2","kind":"ConcentrationRule","metadata":{"name":"events","vCluster":"cred"},
 		"spec":{"pattern":"ev-.*","physicalTopics":{"delete":"events-store"},"autoManaged":true,"offsetCorrectness":true}}`)
-	redTok, _ := token(t, a, "red", "ann", time.Hour)
-	blueTok, _ := token(t, a, "blue", "ben", time.Hour)
+	redTok, _ := token(t, a, "cred", "ann", time.Hour)
+	blueTok, _ := token(t, a, "cblue", "ben", time.Hour)
 	red := plainClient(t, a.KafkaAddr(), "ann", redTok, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	blue := plainClient(t, a.KafkaAddr(), "ben", blueTok)
 	radm, badm := kadm.NewClient(red), kadm.NewClient(blue)
@@ -411,25 +411,28 @@ func TestConcentrationInsideVirtualCluster(t *testing.T) {
 	if r := create(badm, "ev-a", 1, nil); r.Err != nil { // no rule in blue: an ordinary topic
 		t.Fatalf("blue create ev-a: %v", r.Err)
 	}
-	listed, err := direct.ListTopics(ctx, "red.events-store", "red.ev-a", "blue.ev-a")
+	listed, err := direct.ListTopics(ctx, "cred.events-store", "cred.ev-a", "cblue.ev-a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := listed["red.events-store"]; d.Err != nil || len(d.Partitions) != 3 {
+	if d := listed["cred.events-store"]; d.Err != nil || len(d.Partitions) != 3 {
 		t.Fatalf("the auto-managed physical topic: %+v (want 3 partitions)", d)
 	}
-	if d, ok := listed["red.ev-a"]; ok && d.Err == nil {
+	if d, ok := listed["cred.ev-a"]; ok && d.Err == nil {
 		t.Fatal("red's concentrated topic exists in the backing cluster")
 	}
-	if d := listed["blue.ev-a"]; d.Err != nil {
+	if d := listed["cblue.ev-a"]; d.Err != nil {
 		t.Fatalf("blue's ordinary topic: %v", d.Err)
 	}
-	rc, err := direct.DescribeTopicConfigs(ctx, "red.events-store")
+	rc, err := direct.DescribeTopicConfigs(ctx, "cred.events-store")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, err := rc.On("red.events-store", nil); err != nil || configValue(c, "retention.ms") != "900000000" {
+	if c, err := rc.On("cred.events-store", nil); err != nil || configValue(c, "retention.ms") != "900000000" {
 		t.Fatalf("physical retention.ms %q (%v), want it raised to 900000000", configValue(c, "retention.ms"), err)
+	}
+	if c, _ := rc.On("cred.events-store", nil); configValue(c, "max.message.bytes") != "2097152" {
+		t.Fatalf("physical max.message.bytes %q, want room for the tags (2097152)", configValue(c, "max.message.bytes"))
 	}
 
 	refusals := []struct {
@@ -472,9 +475,9 @@ func TestConcentrationInsideVirtualCluster(t *testing.T) {
 	if names.Has("ev-b") || names.Has("events-store") {
 		t.Fatalf("blue sees red's topics: %v", names.Names())
 	}
-	code, body := adminCall(t, a, http.MethodGet, "/gateway/v2/concentrated-topic?vcluster=red", "")
+	code, body := adminCall(t, a, http.MethodGet, "/gateway/v2/concentrated-topic?vcluster=cred", "")
 	if code != http.StatusOK || !strings.Contains(body, `"name":"ev-b"`) || !strings.Contains(body, `"physicalTopic":"events-store"`) {
-		t.Fatalf("GET concentrated-topic?vcluster=red: %d %s", code, body)
+		t.Fatalf("GET concentrated-topic?vcluster=cred: %d %s", code, body)
 	}
 }
 

@@ -117,6 +117,19 @@ func (c *conn) forwardDecoded(h requestHeader, rest int64, arrived time.Time, sp
 		e.local = localBody(h.key, h.version, local)
 		return c.enqueue(e)
 	}
+	if e.call == nil && e.x == nil && e.cx == nil {
+		// Decoded only to look for concentrated topics, and none named:
+		// the request goes out as it came.
+		if !noResponse {
+			if err := c.enqueue(e); err != nil {
+				return err
+			}
+		}
+		if _, err := c.upstream.Write(frame); err != nil {
+			return &upstreamFailure{metrics.UpstreamIO, fmt.Errorf("gateway: forward request upstream: %w", err)}
+		}
+		return nil
+	}
 	out := getBuffer(len(frame) + 512)
 	defer putBuffer(out)
 	o := append((*out)[:0], frame[:bodyAt]...)
