@@ -121,6 +121,9 @@ func concentrationBench(binary, bootstrap string, rounds, records, size int) err
 	if err := s.fetchRounds(ctx, gw, rounds, records, size); err != nil {
 		return err
 	}
+	if err := s.latencyRounds(ctx, gw.addr); err != nil {
+		return err
+	}
 	physEnds, err := s.waitCheckpoints(ctx, cl)
 	if err != nil {
 		return err
