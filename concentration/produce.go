@@ -19,38 +19,6 @@ type route struct {
 	result    kmsg.ProduceResponseTopicPartition
 }
 
-// ptKey names a partition the way a request names it: by topic id in
-// the versions that have ids (byID), by name otherwise.
-type ptKey struct {
-	topic     string
-	partition int32
-}
-
-func keyOf(byID bool, name string, id [16]byte, partition int32) ptKey {
-	if byID {
-		return ptKey{string(id[:]), partition}
-	}
-	return ptKey{name, partition}
-}
-
-// placement spreads the entries of a request over it and extra requests
-// of the same kind, so that no request names a partition twice.
-type placement []map[ptKey]bool
-
-// take returns the first request (0: the original) not naming k yet,
-// and marks k taken in it.
-func (pl *placement) take(k ptKey) int {
-	i := 0
-	for i < len(*pl) && (*pl)[i][k] {
-		i++
-	}
-	if i == len(*pl) {
-		*pl = append(*pl, map[ptKey]bool{})
-	}
-	(*pl)[i][k] = true
-	return i
-}
-
 // produce sends the batches of concentrated topics to their physical
 // partitions, each record tagged with its logical topic and partition.
 // A Produce carries one batch per partition, so batches of logical
