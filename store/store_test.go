@@ -102,6 +102,26 @@ func TestRejectedRecordKeepsPreviousValue(t *testing.T) {
 	}
 }
 
+func TestPutAllAppliesEveryRecordAndReportsRejection(t *testing.T) {
+	s := open(t, newCluster(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.PutAll(ctx, []KV{{[]byte("a"), []byte(`{"count":1}`)}, {[]byte("b"), []byte(`{"count":2}`)}, {[]byte("c"), []byte(`{"count":3}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if e := s.Snapshot().Entries; e["a"].Count != 1 || e["b"].Count != 2 || e["c"].Count != 3 {
+		t.Fatalf("after PutAll: %+v", e)
+	}
+	err := s.PutAll(ctx, []KV{{[]byte("a"), nil}, {[]byte("b"), []byte(`{"count":-5}`)}})
+	if err == nil {
+		t.Fatal("a rejected record among several was not reported")
+	}
+	e := s.Snapshot().Entries
+	if _, ok := e["a"]; ok || e["b"].Count != 2 {
+		t.Fatalf("after a tombstone and a rejected record: %+v", e)
+	}
+}
+
 func TestNodesConvergeAndRestartRebuilds(t *testing.T) {
 	opts := newCluster(t)
 	a, b := open(t, opts), open(t, opts)
