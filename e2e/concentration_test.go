@@ -340,6 +340,23 @@ func TestConcentrationClientMatrix(t *testing.T) {
 			checkDense(t, rs)
 		})
 	}
+	t.Run("transactions refused", func(t *testing.T) {
+		topic := newTopic(t, single, "cmx-txn", 1)
+		cl, err := kgo.NewClient(kgo.SeedBrokers(single.gatewayAddr()), kgo.TransactionalID("cmx-txn-"+topic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		tctx, tcancel := context.WithTimeout(ctx, 20*time.Second)
+		defer tcancel()
+		err = cl.ProduceSync(tctx, &kgo.Record{Topic: topic, Value: []byte("in a transaction")}).FirstErr()
+		if !errors.Is(err, kerr.InvalidTxnState) {
+			t.Fatalf("transactional produce to a concentrated topic: %v, want INVALID_TXN_STATE at once", err)
+		}
+	})
 	t.Run("read_committed", func(t *testing.T) {
 		topic := newTopic(t, single, "cmx-committed", 2)
 		cl, err := kgo.NewClient(kgo.SeedBrokers(single.gatewayAddr()))

@@ -110,14 +110,24 @@ func TestRecordsHeaderInjection(t *testing.T) {
 		if len(bs) == 0 {
 			t.Fatalf("%s: no batches stored", topic)
 		}
+		coded := 0
 		for _, b := range bs {
-			if b.Codec() != codec {
-				t.Errorf("%s: batch at %d stored with codec %v, want %v", topic, b.Header.FirstOffset, b.Codec(), codec)
+			switch {
+			case b.Codec() == codec:
+				coded++
+			case b.Codec() == kgo.CodecNone && topic == kcatTopic && len(b.Records) <= 2:
+				// librdkafka sends a batch uncompressed when compressing
+				// would not shrink it, as for one or two short records.
+			default:
+				t.Errorf("%s: batch at %d (%d records) stored with codec %v, want %v", topic, b.Header.FirstOffset, len(b.Records), b.Codec(), codec)
 			}
 			if topic == javaTopic && (b.Header.ProducerID < 0 || b.Header.FirstSequence != int32(b.Header.FirstOffset)) {
 				t.Errorf("%s: batch at %d lost its producer id or sequence: id %d, sequence %d",
 					topic, b.Header.FirstOffset, b.Header.ProducerID, b.Header.FirstSequence)
 			}
+		}
+		if coded == 0 {
+			t.Errorf("%s: no batch stored with codec %v", topic, codec)
 		}
 	}
 	checkRecords(t, readTopic(t, ctx, backingClient(t), javaTopic, 400), "java", 400)
