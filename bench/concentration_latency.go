@@ -27,11 +27,12 @@ var latencyMagic = []byte("strait-latency")
 // latencies are one run's acknowledgement and delivery times.
 type latencies struct{ ack, delivery []time.Duration }
 
-// latencyRounds compares the plain and the concentrated topic, in
-// alternating order.
+// latencyRounds compares the plain topic and a concentrated one, in
+// alternating order. The concentrated one is the solo topic, so the
+// measured topic keeps the records the rebuild run counts.
 func (s concSetup) latencyRounds(ctx context.Context, addr string) error {
 	all := map[string]*latencies{"plain": {}, "concentrated": {}}
-	names := map[string]string{"plain": s.plain, "concentrated": s.measured}
+	names := map[string]string{"plain": s.plain, "concentrated": s.solo}
 	for r := range latencyTurns {
 		order := []string{"plain", "concentrated"}
 		if r%2 == 1 {
