@@ -28,8 +28,8 @@ func (f *follower) index(ct *Topic, p int32) (*offsetmap.Index, int16) {
 
 // logicalOffset translates the physical offsets of a batch just written
 // to the logical offset of its first record, waiting briefly for the
-// index to reach it; -1 when it does not in time.
-func (f *follower) logicalOffset(ct *Topic, p int32, first, last int64) int64 {
+// index to reach it until deadline; -1 when it does not in time.
+func (f *follower) logicalOffset(ct *Topic, p int32, first, last int64, deadline time.Time) int64 {
 	if !ct.Dense {
 		return first
 	}
@@ -37,8 +37,8 @@ func (f *follower) logicalOffset(ct *Topic, p int32, first, last int64) int64 {
 	if code != 0 {
 		return -1
 	}
-	deadline := time.NewTimer(5 * time.Second)
-	defer deadline.Stop()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
 	for {
 		f.mu.RLock()
 		moved := f.moved
@@ -52,7 +52,7 @@ func (f *follower) logicalOffset(ct *Topic, p int32, first, last int64) int64 {
 		}
 		select {
 		case <-moved:
-		case <-deadline.C:
+		case <-timer.C:
 			return -1
 		}
 	}

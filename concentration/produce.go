@@ -3,6 +3,7 @@ package concentration
 import (
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -18,6 +19,11 @@ type route struct {
 	last      int64 // last offset delta of the batch sent
 	result    kmsg.ProduceResponseTopicPartition
 }
+
+// indexWait bounds how long a produce answer waits for the offset index
+// to reach its batches; past it the logical offsets are answered as -1
+// (unknown), which producers accept.
+const indexWait = 5 * time.Second
 
 // produce sends the batches of concentrated topics to their physical
 // partitions, each record tagged with its logical topic and partition.
@@ -151,6 +157,8 @@ func (x *Exchange) produced(resp *kmsg.ProduceResponse, extra []kmsg.Response, r
 		parts[i+1] = e.(*kmsg.ProduceResponse)
 	}
 	added := map[ptKey]bool{}
+	// One wait for the index per answer, however many partitions it has.
+	deadline := time.Now().Add(indexWait)
 	for _, rt := range routes {
 		if rt.part < 0 {
 			continue
@@ -168,7 +176,7 @@ func (x *Exchange) produced(resp *kmsg.ProduceResponse, extra []kmsg.Response, r
 		rt.result.LogAppendTime, rt.result.ErrorRecords = got.LogAppendTime, got.ErrorRecords
 		rt.result.CurrentLeader = got.CurrentLeader
 		if got.ErrorCode == 0 {
-			rt.result.BaseOffset = x.c.follower.logicalOffset(rt.topic, rt.partition, got.BaseOffset, got.BaseOffset+rt.last)
+			rt.result.BaseOffset = x.c.follower.logicalOffset(rt.topic, rt.partition, got.BaseOffset, got.BaseOffset+rt.last, deadline)
 			rt.result.LogStartOffset = x.c.follower.logicalStart(rt.topic, rt.partition, got.LogStartOffset)
 		}
 	}
