@@ -130,7 +130,7 @@ func (c *Concentrator) Topics() []*Topic {
 
 // translated lists the API keys whose requests may name a concentrated
 // topic.
-var translated = map[int16]bool{0: true, 1: true, 2: true, 3: true, 8: true, 9: true, 19: true, 20: true, 23: true, 24: true, 32: true, 33: true, 44: true, 75: true}
+var translated = map[int16]bool{0: true, 1: true, 2: true, 3: true, 8: true, 9: true, 19: true, 20: true, 23: true, 24: true, 32: true, 33: true, 42: true, 44: true, 75: true}
 
 // Translates reports whether requests of an API key must be decoded and
 // passed to Request: only while there are rules or concentrated topics.
@@ -181,6 +181,8 @@ func (c *Concentrator) Request(ctx context.Context, req kmsg.Request, space *vcl
 		x.offsetForLeaderEpoch(r)
 	case *kmsg.AddPartitionsToTxnRequest:
 		x.addPartitionsToTxn(r)
+	case *kmsg.DeleteGroupsRequest:
+		x.deleteGroups(r)
 	case *kmsg.OffsetCommitRequest:
 		x.offsetCommit(r)
 	case *kmsg.OffsetFetchRequest:

@@ -3,6 +3,7 @@ package concentration
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -122,4 +123,35 @@ func (c *Concentrator) storeCommits(cs []commit) int16 {
 		return kerr.CoordinatorNotAvailable.Code
 	}
 	return 0
+}
+
+// deleteGroups forgets the concentrated offsets of every group the broker
+// deleted, so a group created again under the name starts afresh.
+func (x *Exchange) deleteGroups(r *kmsg.DeleteGroupsRequest) {
+	cs := *x.c.committed.Load()
+	if !slices.ContainsFunc(r.Groups, func(g string) bool { return len(cs[g]) > 0 }) {
+		return
+	}
+	x.respond = func(resp kmsg.Response, _ []kmsg.Response) error {
+		var kvs []store.KV
+		for _, g := range resp.(*kmsg.DeleteGroupsResponse).Groups {
+			if g.ErrorCode != 0 {
+				continue
+			}
+			for k := range cs[g.Group] {
+				kvs = append(kvs, store.KV{Key: k.bytes()})
+			}
+		}
+		if len(kvs) == 0 {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+		defer cancel()
+		if err := x.c.commits.PutAll(ctx, kvs); err != nil {
+			// The groups are gone at the broker; their old offsets would
+			// come back with a group of the same name, so say so.
+			x.c.log.Error("forgetting deleted groups' offsets of concentrated topics failed", zap.Error(err))
+		}
+		return nil
+	}
 }

@@ -305,6 +305,21 @@ func TestConcentrationGroupOffsets(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("second node read %v, want %v", got, want)
 	}
+
+	// A deleted group leaves no offsets behind for a group of the same
+	// name.
+	if _, err := adm.DeleteGroup(ctx, group); err != nil {
+		t.Fatalf("delete group: %v", err)
+	}
+	offs, err := adm.FetchOffsets(ctx, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs.Each(func(o kadm.OffsetResponse) {
+		if o.At >= 0 {
+			t.Errorf("deleted group still has offset %d on %s/%d", o.At, o.Topic, o.Partition)
+		}
+	})
 }
 
 // kafkaToolPlain runs one of Kafka's command line tools without
