@@ -75,19 +75,12 @@ func describeLogical(ct *Topic, p *kmsg.DescribeTopicPartitionsResponseTopic) km
 		return e
 	}
 	e.AuthorizedOperations = p.AuthorizedOperations
-	parts := map[int32]*kmsg.DescribeTopicPartitionsResponseTopicPartition{}
-	for i := range p.Partitions {
-		parts[p.Partitions[i].Partition] = &p.Partitions[i]
-	}
-	for lp, q := range ct.Partitions {
-		pp := kmsg.NewDescribeTopicPartitionsResponseTopicPartition()
-		if src := parts[q]; src != nil {
-			pp = *src
-		} else {
+	e.Partitions = logicalPartitions(ct, p.Partitions,
+		func(pp *kmsg.DescribeTopicPartitionsResponseTopicPartition) *int32 { return &pp.Partition },
+		func() kmsg.DescribeTopicPartitionsResponseTopicPartition {
+			pp := kmsg.NewDescribeTopicPartitionsResponseTopicPartition()
 			pp.ErrorCode, pp.LeaderID = kerr.LeaderNotAvailable.Code, -1
-		}
-		pp.Partition = int32(lp)
-		e.Partitions = append(e.Partitions, pp)
-	}
+			return pp
+		})
 	return e
 }

@@ -99,20 +99,13 @@ func logicalMetadata(ct *Topic, p *kmsg.MetadataResponseTopic) kmsg.MetadataResp
 		return e
 	}
 	e.AuthorizedOperations = p.AuthorizedOperations
-	parts := map[int32]*kmsg.MetadataResponseTopicPartition{}
-	for i := range p.Partitions {
-		parts[p.Partitions[i].Partition] = &p.Partitions[i]
-	}
-	for lp, q := range ct.Partitions {
-		pp := kmsg.NewMetadataResponseTopicPartition()
-		if src := parts[q]; src != nil {
-			pp = *src
-		} else {
+	e.Partitions = logicalPartitions(ct, p.Partitions,
+		func(pp *kmsg.MetadataResponseTopicPartition) *int32 { return &pp.Partition },
+		func() kmsg.MetadataResponseTopicPartition {
+			pp := kmsg.NewMetadataResponseTopicPartition()
 			pp.ErrorCode, pp.Leader = kerr.LeaderNotAvailable.Code, -1
-		}
-		pp.Partition = int32(lp)
-		e.Partitions = append(e.Partitions, pp)
-	}
+			return pp
+		})
 	return e
 }
 
@@ -121,4 +114,24 @@ func logicalMetadata(ct *Topic, p *kmsg.MetadataResponseTopic) kmsg.MetadataResp
 func (x *Exchange) concentrates(name string) bool {
 	logical, ok := x.space.LogicalTopic(name)
 	return ok && x.c.rules.Load().match(x.space.Name(), logical) != nil
+}
+
+// logicalPartitions describes each logical partition of ct by a copy of
+// its physical partition's entry in physical, renumbered; missing makes
+// the entry of a physical partition the answer lacks.
+func logicalPartitions[P any](ct *Topic, physical []P, number func(*P) *int32, missing func() P) []P {
+	byNumber := map[int32]*P{}
+	for i := range physical {
+		byNumber[*number(&physical[i])] = &physical[i]
+	}
+	out := make([]P, 0, len(ct.Partitions))
+	for lp, q := range ct.Partitions {
+		e := missing()
+		if src := byNumber[q]; src != nil {
+			e = *src
+		}
+		*number(&e) = int32(lp)
+		out = append(out, e)
+	}
+	return out
 }

@@ -41,16 +41,7 @@ func compileRules(entries map[string]*resource.Resource) rules {
 			continue
 		}
 		var doc struct {
-			Spec struct {
-				Pattern        string `json:"pattern"`
-				PhysicalTopics struct {
-					Delete        string `json:"delete"`
-					Compact       string `json:"compact"`
-					DeleteCompact string `json:"deleteCompact"`
-				} `json:"physicalTopics"`
-				AutoManaged       bool `json:"autoManaged"`
-				OffsetCorrectness bool `json:"offsetCorrectness"`
-			} `json:"spec"`
+			Spec resource.ConcentrationRuleSpec `json:"spec"`
 		}
 		if json.Unmarshal(e.Raw, &doc) != nil {
 			continue

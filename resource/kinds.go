@@ -282,17 +282,23 @@ func virtualClusterSpec(raw json.RawMessage) error {
 	return nil
 }
 
+// ConcentrationRuleSpec is the spec of a ConcentrationRule.
+type ConcentrationRuleSpec struct {
+	// Pattern is a regular expression a whole topic name must match.
+	Pattern string `json:"pattern"`
+	// PhysicalTopics names the physical topic of each cleanup policy;
+	// Delete is required.
+	PhysicalTopics struct {
+		Delete        string `json:"delete"`
+		Compact       string `json:"compact"`
+		DeleteCompact string `json:"deleteCompact"`
+	} `json:"physicalTopics"`
+	AutoManaged       bool `json:"autoManaged"`
+	OffsetCorrectness bool `json:"offsetCorrectness"`
+}
+
 func concentrationRuleSpec(raw json.RawMessage) error {
-	var s struct {
-		Pattern        string `json:"pattern"`
-		PhysicalTopics struct {
-			Delete        string `json:"delete"`
-			Compact       string `json:"compact"`
-			DeleteCompact string `json:"deleteCompact"`
-		} `json:"physicalTopics"`
-		AutoManaged       bool `json:"autoManaged"`
-		OffsetCorrectness bool `json:"offsetCorrectness"`
-	}
+	var s ConcentrationRuleSpec
 	if err := decodeInto("spec", raw, &s); err != nil {
 		return err
 	}
