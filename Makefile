@@ -37,6 +37,12 @@ fuzz:
 	$(GO) test ./encryption/jsonfield -run XXX -fuzz FuzzReplace -fuzztime $(FUZZTIME)
 	$(GO) test ./encryption/avrofield -run XXX -fuzz FuzzReplace -fuzztime $(FUZZTIME)
 	$(GO) test ./encryption/protofield -run XXX -fuzz FuzzReplace -fuzztime $(FUZZTIME)
+	$(GO) test ./concentration/offsetmap -run XXX -fuzz FuzzRestore -fuzztime $(FUZZTIME)
+	$(GO) test ./concentration/offsetmap -run XXX -fuzz FuzzRoundTrip -fuzztime $(FUZZTIME)
+	$(GO) test ./concentration -run XXX -fuzz FuzzFilter -fuzztime $(FUZZTIME)
+	$(GO) test ./concentration -run XXX -fuzz FuzzDecodeTopic -fuzztime $(FUZZTIME)
+	$(GO) test ./concentration -run XXX -fuzz FuzzDecodeCommit -fuzztime $(FUZZTIME)
+	$(GO) test ./concentration -run XXX -fuzz FuzzCheckpointKey -fuzztime $(FUZZTIME)
 
 # bench compares direct-to-broker and through-gateway load on a real broker.
 bench:
