@@ -45,9 +45,10 @@ type Concentrator struct {
 
 // view is the registry of one moment, indexed for the frame path.
 type view struct {
-	byName     map[string]*Topic
-	byID       map[ID]*Topic
-	byPhysical map[string]bool // physical topics holding concentrated records
+	byName      map[string]*Topic
+	byID        map[ID]*Topic
+	byPhysical  map[string]bool // physical topics holding concentrated records
+	physicalIDs map[ID]bool     // and their topic ids
 }
 
 // Open reads the registry and the index checkpoints and starts following
@@ -95,11 +96,12 @@ func Open(ctx context.Context, cfg Config) (*Concentrator, error) {
 // setView indexes a registry snapshot and tells the follower which
 // physical topics to read.
 func (c *Concentrator) setView(s *store.Snapshot[*Topic]) {
-	v := &view{byName: map[string]*Topic{}, byID: map[ID]*Topic{}, byPhysical: map[string]bool{}}
+	v := &view{byName: map[string]*Topic{}, byID: map[ID]*Topic{}, byPhysical: map[string]bool{}, physicalIDs: map[ID]bool{}}
 	for _, t := range s.Entries {
 		v.byName[t.Name] = t
 		v.byID[t.ID] = t
 		v.byPhysical[t.Physical] = true
+		v.physicalIDs[t.PhysicalID] = true
 	}
 	c.view.Store(v)
 	c.follower.follow(v)
@@ -130,12 +132,18 @@ func (c *Concentrator) Topics() []*Topic {
 
 // translated lists the API keys whose requests may name a concentrated
 // topic.
-var translated = map[int16]bool{0: true, 1: true, 2: true, 3: true, 8: true, 9: true, 19: true, 20: true, 23: true, 24: true, 32: true, 33: true, 42: true, 44: true, 75: true}
+// It is an array: the frame path asks for every request.
+var translated = func() (t [76]bool) {
+	for _, k := range []int16{0, 1, 2, 3, 8, 9, 19, 20, 23, 24, 32, 33, 42, 44, 75} {
+		t[k] = true
+	}
+	return t
+}()
 
 // Translates reports whether requests of an API key must be decoded and
 // passed to Request: only while there are rules or concentrated topics.
 func (c *Concentrator) Translates(key int16) bool {
-	if c == nil || !translated[key] {
+	if c == nil || key < 0 || int(key) >= len(translated) || !translated[key] {
 		return false
 	}
 	return len(c.view.Load().byName) > 0 || len(*c.rules.Load()) > 0

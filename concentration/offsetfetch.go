@@ -132,7 +132,7 @@ func (x *Exchange) answerGroupOffsets(a *groupAsk, topics []kmsg.OffsetFetchResp
 	for i := range topics {
 		t := &topics[i]
 		t.Partitions = slices.DeleteFunc(t.Partitions, func(p kmsg.OffsetFetchResponseGroupTopicPartition) bool {
-			return x.witness(a, t.Topic, p.Offset) || (t.Topic == "" && a.all && p.Offset == -1 && x.physicalID(t.TopicID))
+			return x.witness(a, t.Topic, p.Offset) || (t.Topic == "" && a.all && p.Offset == -1 && x.view.physicalIDs[t.TopicID])
 		})
 	}
 	topics = slices.DeleteFunc(topics, func(t kmsg.OffsetFetchResponseGroupTopic) bool { return len(t.Partitions) == 0 })
@@ -147,15 +147,4 @@ func (x *Exchange) answerGroupOffsets(a *groupAsk, topics []kmsg.OffsetFetchResp
 		topics = append(topics, t)
 	}
 	return topics
-}
-
-// physicalID reports whether a topic id is a physical topic's of
-// concentration.
-func (x *Exchange) physicalID(id [16]byte) bool {
-	for _, t := range x.view.byName {
-		if t.PhysicalID == id {
-			return true
-		}
-	}
-	return false
 }
